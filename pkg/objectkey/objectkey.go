@@ -1,0 +1,417 @@
+// Package objectkey is the single place that says yes or no to an OSS object
+// key a caller asks for, and the place that picks a name when the caller only
+// names a folder.
+//
+// It works on the already percent-decoded key. The rules are stricter than
+// OSS itself (which stores any UTF-8 name up to 1023 bytes), because keys
+// also reach browsers, logs, RAM policies, sync tools and file systems that
+// interpret them:
+//
+//   - 1..1023 bytes of valid UTF-8 (Go's decoder also refuses overlong forms
+//     such as "\xc0\xaf" and encoded surrogates).
+//   - No control characters: C0 (U+0000–U+001F), DEL, C1 (U+0080–U+009F),
+//     the line and paragraph separators U+2028/U+2029, the byte order mark
+//     U+FEFF, and the bidi controls U+061C, U+200E, U+200F, U+202A–U+202E,
+//     U+2066–U+2069 (they make a key display differently from what it is:
+//     "Trojan Source" spoofing in consoles and logs).
+//   - No "\" anywhere, no leading "/", no empty segment ("//"), no "." or
+//     ".." segment. Only the last segment may be empty: a key ending in "/"
+//     names a folder.
+//   - No look-alike dots and slashes (full-width "．" U+FF0E and "／" U+FF0F,
+//     "∕" U+2215, "⁄" U+2044, one/two-dot leaders U+2024/U+2025, the ellipsis
+//     U+2026, small full stop U+FE52, the combining solidus overlays
+//     U+0337/U+0338, reverse-solidus look-alikes, ...). They are rejected
+//     anywhere in the key, never normalized: Unicode compatibility
+//     normalization (NFKC), which some tools apply, turns several of them
+//     into "." or "/", and what looks like "../" must not become it later.
+//
+// The prefix check comes after these rules (so a bad key is ErrInvalid even
+// when it is also outside the prefix), is byte-exact and case-sensitive, and
+// always ends on a "/" boundary: "exampledir/" never admits "exampledir2/x"
+// or "exampledir".
+//
+// A prefix template may name claims of the caller, e.g. "exampledir/{sub}/".
+// A claim that is missing or is not a safe single segment makes every key
+// ErrOutsidePrefix: a claim value is never allowed to become a path.
+//
+// "%" is allowed: the key is already decoded once, and OSS stores it
+// literally.
+package objectkey
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxKeyBytes is the longest key OSS accepts.
+const MaxKeyBytes = 1023
+
+// MaxClaimBytes bounds a claim value used as a path segment.
+const MaxClaimBytes = 255
+
+var (
+	// ErrInvalid: the key breaks a rule (HTTP 400 invalid_key).
+	ErrInvalid = errors.New("invalid object key")
+	// ErrOutsidePrefix: the key is fine but not under the caller's prefix
+	// (HTTP 403 key_outside_prefix).
+	ErrOutsidePrefix = errors.New("key outside the allowed prefix")
+)
+
+// Claims gives string claims of the authenticated caller; auth.Principal
+// satisfies it.
+type Claims interface {
+	Claim(name string) (string, bool)
+}
+
+// part is one segment of a prefix template: a literal (with its trailing
+// "/") or a claim placeholder.
+type part struct {
+	lit   string // literal text including the trailing "/"
+	claim string // claim name when this part is a placeholder
+}
+
+// Policy decides whether a key is allowed. It is immutable and safe for
+// concurrent use.
+type Policy struct {
+	template string
+	pattern  string
+	parts    []part
+	static   bool // no placeholders: template is the prefix
+}
+
+// NewPolicy parses a prefix template such as "exampledir/" or
+// "exampledir/{sub}/".
+func NewPolicy(prefixTemplate string) (*Policy, error) {
+	t := prefixTemplate
+	if t == "" {
+		return nil, errors.New("objectkey: prefix template is empty")
+	}
+	if !strings.HasSuffix(t, "/") {
+		return nil, fmt.Errorf("objectkey: prefix template %q must end in \"/\"", t)
+	}
+	if err := Validate(t); err != nil {
+		return nil, fmt.Errorf("objectkey: prefix template %q is not a valid key: %w", t, err)
+	}
+	p := &Policy{template: t, static: true}
+	var lit, pat strings.Builder
+	for seg := range strings.SplitSeq(t[:len(t)-1], "/") {
+		if !strings.ContainsAny(seg, "{}") {
+			lit.WriteString(seg)
+			lit.WriteByte('/')
+			pat.WriteString(seg)
+			pat.WriteByte('/')
+			continue
+		}
+		name, ok := placeholder(seg)
+		if !ok {
+			return nil, fmt.Errorf("objectkey: prefix template %q: %q is not a placeholder; \"{name}\" must be a whole path segment with a name of letters, digits, '_', '-', '.' or ':'", t, seg)
+		}
+		if lit.Len() > 0 {
+			p.parts = append(p.parts, part{lit: lit.String()})
+			lit.Reset()
+		}
+		p.parts = append(p.parts, part{claim: name})
+		p.static = false
+		pat.WriteString("*/")
+	}
+	if lit.Len() > 0 {
+		p.parts = append(p.parts, part{lit: lit.String()})
+	}
+	p.pattern = pat.String()
+	return p, nil
+}
+
+// placeholder reports the claim name of a "{name}" segment.
+func placeholder(seg string) (string, bool) {
+	if len(seg) < 3 || seg[0] != '{' || seg[len(seg)-1] != '}' {
+		return "", false
+	}
+	name := seg[1 : len(seg)-1]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '_', c == '-', c == '.', c == ':':
+		default:
+			return "", false
+		}
+	}
+	return name, true
+}
+
+// Template returns the prefix template as configured.
+func (p *Policy) Template() string { return p.template }
+
+// Pattern returns the prefix with each placeholder replaced by "*", e.g.
+// "exampledir/*/" (for RAM policy resources).
+func (p *Policy) Pattern() string { return p.pattern }
+
+// Prefix returns the prefix for this caller.
+func (p *Policy) Prefix(c Claims) (string, error) {
+	if p.static {
+		return p.template, nil
+	}
+	var b strings.Builder
+	b.Grow(len(p.template) + 32)
+	for _, pt := range p.parts {
+		if pt.claim == "" {
+			b.WriteString(pt.lit)
+			continue
+		}
+		v, err := claimSegment(c, pt.claim)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(v)
+		b.WriteByte('/')
+	}
+	return b.String(), nil
+}
+
+// claimSegment returns the value of claim name if it is a safe single path
+// segment.
+func claimSegment(c Claims, name string) (string, error) {
+	if c == nil {
+		return "", fmt.Errorf("%w: no principal for claim %q", ErrOutsidePrefix, name)
+	}
+	v, ok := c.Claim(name)
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%w: claim %q is missing or not a string", ErrOutsidePrefix, name)
+	case v == "":
+		return "", fmt.Errorf("%w: claim %q is empty", ErrOutsidePrefix, name)
+	case len(v) > MaxClaimBytes:
+		return "", fmt.Errorf("%w: claim %q is longer than %d bytes", ErrOutsidePrefix, name, MaxClaimBytes)
+	case v == "." || v == "..":
+		return "", fmt.Errorf("%w: claim %q is a dot segment", ErrOutsidePrefix, name)
+	}
+	if i := strings.IndexByte(v, '/'); i >= 0 {
+		return "", fmt.Errorf("%w: claim %q contains \"/\"", ErrOutsidePrefix, name)
+	}
+	if _, why := checkChars(v); why != "" {
+		return "", fmt.Errorf("%w: claim %q: %s", ErrOutsidePrefix, name, why)
+	}
+	return v, nil
+}
+
+// Resolve checks key (already decoded) for caller c and returns the key to
+// use. For a folder (a key ending in "/", or the prefix itself) the result is
+// the folder plus a generated unique name with an extension that fits
+// contentType. Errors wrap ErrInvalid or ErrOutsidePrefix.
+func (p *Policy) Resolve(key string, c Claims, contentType string) (string, error) {
+	if err := Validate(key); err != nil {
+		return "", err
+	}
+	if err := p.match(key, c); err != nil {
+		return "", err
+	}
+	if key[len(key)-1] != '/' {
+		return key, nil
+	}
+	ext := ExtensionFor(contentType)
+	if len(key)+nameLen+len(ext) > MaxKeyBytes {
+		return "", fmt.Errorf("%w: folder too long to hold a generated name (%d bytes)", ErrInvalid, len(key))
+	}
+	return generate(key, ext), nil
+}
+
+// match checks that key starts with the caller's prefix, without building the
+// prefix string.
+func (p *Policy) match(key string, c Claims) error {
+	if p.static {
+		if !strings.HasPrefix(key, p.template) {
+			return p.outside()
+		}
+		return nil
+	}
+	rest := key
+	for _, pt := range p.parts {
+		if pt.claim == "" {
+			if !strings.HasPrefix(rest, pt.lit) {
+				return p.outside()
+			}
+			rest = rest[len(pt.lit):]
+			continue
+		}
+		v, err := claimSegment(c, pt.claim)
+		if err != nil {
+			return err
+		}
+		if len(rest) <= len(v) || rest[len(v)] != '/' || rest[:len(v)] != v {
+			return p.outside()
+		}
+		rest = rest[len(v)+1:]
+	}
+	return nil
+}
+
+func (p *Policy) outside() error {
+	return fmt.Errorf("%w: the key must start with %q", ErrOutsidePrefix, p.pattern)
+}
+
+// Validate applies the key rules alone, without a prefix. Errors wrap
+// ErrInvalid.
+func Validate(key string) error {
+	switch {
+	case key == "":
+		return fmt.Errorf("%w: empty", ErrInvalid)
+	case len(key) > MaxKeyBytes:
+		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrInvalid, len(key), MaxKeyBytes)
+	case key[0] == '/':
+		return fmt.Errorf("%w: leading \"/\"", ErrInvalid)
+	}
+	if i, why := checkChars(key); why != "" {
+		return fmt.Errorf("%w: %s at byte %d", ErrInvalid, why, i)
+	}
+	// Segments: none empty (except a final one), none "." or "..".
+	start := 0
+	for i := 0; i <= len(key); i++ {
+		if i < len(key) && key[i] != '/' {
+			continue
+		}
+		seg := key[start:i]
+		switch {
+		case seg == "" && i < len(key):
+			return fmt.Errorf("%w: empty segment (\"//\") at byte %d", ErrInvalid, start)
+		case seg == "." || seg == "..":
+			return fmt.Errorf("%w: %q segment at byte %d", ErrInvalid, seg, start)
+		}
+		start = i + 1
+	}
+	return nil
+}
+
+// checkChars finds the first byte offset and reason of a character the rules
+// refuse, or returns "" when all are fine. "/" is not checked here.
+func checkChars(s string) (int, string) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c < 0x20 || c == 0x7f:
+				return i, "control character " + hexRune(rune(c))
+			case c == '\\':
+				return i, "backslash"
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i, "invalid UTF-8"
+		}
+		if why := badRune(r); why != "" {
+			return i, why + " " + hexRune(r)
+		}
+		i += size
+	}
+	return 0, ""
+}
+
+// badRune classifies a non-ASCII rune the rules refuse.
+func badRune(r rune) string {
+	switch {
+	case r >= 0x80 && r <= 0x9f,
+		r == 0x2028, r == 0x2029, r == 0xfeff:
+		return "control character"
+	case r == 0x061c, r == 0x200e, r == 0x200f,
+		r >= 0x202a && r <= 0x202e,
+		r >= 0x2066 && r <= 0x2069:
+		return "bidi control character"
+	}
+	switch r {
+	case 0x2024, 0x2025, 0x2026, 0xfe52, 0xff0e, // dots
+		0xff0f, 0x2215, 0x2044, 0x29f8, 0x0337, 0x0338, 0x1735, // slashes
+		0xff3c, 0xfe68, 0x2216, 0x29f5, 0x29f9: // backslashes
+		return "look-alike of \".\", \"/\" or \"\\\""
+	}
+	return ""
+}
+
+func hexRune(r rune) string {
+	s := strconv.FormatInt(int64(r), 16)
+	for len(s) < 4 {
+		s = "0" + s
+	}
+	return "U+" + strings.ToUpper(s)
+}
+
+// Generated names: 128 random bits in lowercase base32 without padding,
+// which is URL-safe and case-insensitive-file-system-safe.
+var nameEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+const nameBytes = 16
+
+var nameLen = nameEncoding.EncodedLen(nameBytes)
+
+func generate(folder, ext string) string {
+	var raw [nameBytes]byte
+	rand.Read(raw[:]) // never fails (Go 1.24+)
+	var enc [32]byte
+	nameEncoding.Encode(enc[:], raw[:])
+	var b strings.Builder
+	b.Grow(len(folder) + nameLen + len(ext))
+	b.WriteString(folder)
+	b.Write(enc[:nameLen])
+	b.WriteString(ext)
+	return b.String()
+}
+
+// extensions maps a media type (lowercase, no parameters) to the file
+// extension of a generated name.
+var extensions = map[string]string{
+	"image/png":          ".png",
+	"image/jpeg":         ".jpg",
+	"image/gif":          ".gif",
+	"image/webp":         ".webp",
+	"image/avif":         ".avif",
+	"image/heic":         ".heic",
+	"image/bmp":          ".bmp",
+	"image/tiff":         ".tiff",
+	"image/svg+xml":      ".svg",
+	"image/x-icon":       ".ico",
+	"application/pdf":    ".pdf",
+	"application/json":   ".json",
+	"application/xml":    ".xml",
+	"application/zip":    ".zip",
+	"application/gzip":   ".gz",
+	"application/x-tar":  ".tar",
+	"text/plain":         ".txt",
+	"text/csv":           ".csv",
+	"text/html":          ".html",
+	"text/css":           ".css",
+	"text/markdown":      ".md",
+	"text/xml":           ".xml",
+	"video/mp4":          ".mp4",
+	"video/webm":         ".webm",
+	"video/quicktime":    ".mov",
+	"audio/mpeg":         ".mp3",
+	"audio/mp4":          ".m4a",
+	"audio/ogg":          ".ogg",
+	"audio/wav":          ".wav",
+	"audio/webm":         ".weba",
+	"application/msword": ".doc",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   ".docx",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         ".xlsx",
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+}
+
+// ExtensionFor returns the extension (with its dot) a generated name gets for
+// contentType, or "" when the type is unknown. Parameters such as
+// "; charset=utf-8" and letter case are ignored.
+func ExtensionFor(contentType string) string {
+	mt := contentType
+	if i := strings.IndexByte(mt, ';'); i >= 0 {
+		mt = mt[:i]
+	}
+	mt = strings.TrimSpace(mt)
+	if e, ok := extensions[mt]; ok {
+		return e
+	}
+	return extensions[strings.ToLower(mt)]
+}

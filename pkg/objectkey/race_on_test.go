@@ -1,0 +1,5 @@
+//go:build race
+
+package objectkey
+
+const raceEnabled = true
