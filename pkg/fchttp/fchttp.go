@@ -1,0 +1,182 @@
+// Package fchttp runs an ordinary http.Handler as a Function Compute 3.0
+// function behind an HTTP trigger: it turns the events.HTTPTriggerEvent the
+// fc-runtime-go-sdk hands over into an *http.Request, runs the handler and
+// turns what it wrote into an events.HTTPTriggerResponse (the pattern of
+// awslabs/aws-lambda-go-api-proxy).
+//
+// Use it as fc.Start(fchttp.Handler(h)).
+//
+// The adapter never returns an error to the SDK: an error makes FC answer the
+// caller with its own error page instead of our status, so bad events become
+// 4xx responses and handler panics a 500 response.
+package fchttp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/events"
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/ossbroker/ossbroker/pkg/requestid"
+)
+
+// DefaultMaxBodyBytes is FC3's limit for a synchronous request body (32 MB);
+// FC itself refuses larger bodies, so this only guards against odd events.
+const DefaultMaxBodyBytes = 32 << 20
+
+type options struct {
+	maxBody int64
+	logger  *slog.Logger
+}
+
+// Option configures Handler.
+type Option func(*options)
+
+// WithMaxBodyBytes bounds the decoded request body; larger bodies get 413.
+// n <= 0 keeps the default (DefaultMaxBodyBytes).
+func WithMaxBodyBytes(n int64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxBody = n
+		}
+	}
+}
+
+// WithLogger sets the logger for panics, dropped headers and rejected events.
+// Without it slog.Default() is used (looked up per call, so a later
+// slog.SetDefault is honoured).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
+func (o *options) log() *slog.Logger {
+	if o.logger != nil {
+		return o.logger
+	}
+	return slog.Default()
+}
+
+// Handler returns the function fc.Start takes: fc.Start(fchttp.Handler(h)).
+//
+// The returned function always returns a complete response with a non-nil
+// Headers map and a nil error (see the package doc for why).
+func Handler(h http.Handler, opts ...Option) func(context.Context, events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error) {
+	if h == nil {
+		panic("fchttp: nil handler")
+	}
+	o := &options{maxBody: DefaultMaxBodyBytes}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(o)
+		}
+	}
+	return func(ctx context.Context, ev events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error) {
+		return o.serve(ctx, h, &ev), nil
+	}
+}
+
+func (o *options) serve(ctx context.Context, h http.Handler, ev *events.HTTPTriggerEvent) *events.HTTPTriggerResponse {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	id := requestID(ctx, ev)
+	ctx = requestid.With(ctx, id)
+
+	req, err := newRequest(ctx, ev, o.maxBody)
+	if err != nil {
+		re := asRequestError(err)
+		o.log().LogAttrs(ctx, slog.LevelWarn, "fchttp: rejected event",
+			slog.Int("status", re.status), slog.String("reason", re.message), slog.String("requestId", id))
+		return errorResponse(re.status, re.code, re.message, id)
+	}
+
+	var start time.Time
+	debugOn := o.log().Enabled(ctx, slog.LevelDebug)
+	if debugOn {
+		start = time.Now()
+	}
+
+	rec := getRecorder(req.Method == http.MethodHead)
+	defer putRecorder(rec)
+
+	if p, stack := run(h, rec, req); p != nil {
+		if p == http.ErrAbortHandler {
+			// The handler asked to abort the response; net/http does not
+			// log a stack for this either.
+			o.log().LogAttrs(ctx, slog.LevelWarn, "fchttp: handler aborted",
+				slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.String("requestId", id))
+		} else {
+			o.log().LogAttrs(ctx, slog.LevelError, "fchttp: handler panic",
+				slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.String("requestId", id),
+				slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(stack)))
+		}
+		return errorResponse(http.StatusInternalServerError, "internal", "internal error", id)
+	}
+
+	resp := rec.result(o.log(), ctx, id)
+	if debugOn {
+		o.log().LogAttrs(ctx, slog.LevelDebug, "fchttp: request",
+			slog.String("method", req.Method), slog.String("path", req.URL.Path),
+			slog.Int("status", resp.StatusCode), slog.String("requestId", id),
+			slog.Duration("duration", time.Since(start)))
+	}
+	return resp
+}
+
+// run calls the handler, turning a panic into a value so that the function
+// keeps serving and the caller gets a 500 instead of an FC error page.
+func run(h http.Handler, w http.ResponseWriter, r *http.Request) (p any, stack []byte) {
+	defer func() {
+		if p = recover(); p != nil {
+			stack = debug.Stack()
+		}
+	}()
+	h.ServeHTTP(w, r)
+	return nil, nil
+}
+
+// requestID prefers FC's invocation id (what FC logs and returns to the
+// caller as x-fc-request-id), then the event's own id, then a fresh one.
+// A caller-sent X-Request-Id header is deliberately not used: it is not
+// trustworthy and would let callers forge log correlation.
+func requestID(ctx context.Context, ev *events.HTTPTriggerEvent) string {
+	if fc, ok := fccontext.FromContext(ctx); ok && fc != nil && fc.RequestID != "" {
+		return fc.RequestID
+	}
+	if p := ev.TriggerContext.RequestId; p != nil && *p != "" {
+		return *p
+	}
+	return requestid.New()
+}
+
+type errorBody struct {
+	Error struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"requestId"`
+	} `json:"error"`
+}
+
+// errorResponse builds the project's JSON error shape (DESIGN.md, Errors).
+func errorResponse(status int, code, message, id string) *events.HTTPTriggerResponse {
+	var b errorBody
+	b.Error.Code, b.Error.Message, b.Error.RequestID = code, message, id
+	body, err := json.Marshal(&b)
+	if err != nil { // cannot happen for strings; keep a valid body anyway
+		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	return &events.HTTPTriggerResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type": "application/json; charset=utf-8",
+			"X-Request-Id": id,
+		},
+		Body: string(body),
+	}
+}

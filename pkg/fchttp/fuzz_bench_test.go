@@ -1,0 +1,77 @@
+package fchttp
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/aliyun/fc-runtime-go-sdk/events"
+)
+
+func FuzzNewRequest(f *testing.F) {
+	seeds := []string{
+		getEvent,
+		`{}`,
+		`{"requestContext":null}`,
+		`{"rawPath":"/a%2Fb%20c/%E4%BD%A0","queryParameters":{"a":"1,2"},"headers":{"x":"1,2"},"requestContext":{"http":{"method":"GET"}}}`,
+		`{"rawPath":"a%zz","body":"!!","isBase64Encoded":true,"requestContext":{"http":{"method":"POST"}}}`,
+		`{"rawPath":"/?#","headers":{"host":"h","Host":"H"},"requestContext":{"domainName":"d","http":{"method":"HEAD","protocol":"HTTP/9","sourceIp":"::1"}}}`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		_ = r.URL.EscapedPath()
+		_ = r.URL.Query()
+		w.Header().Set("X-Path", r.URL.Path)
+		io.WriteString(w, r.RequestURI)
+	}), WithLogger(quiet))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var ev events.HTTPTriggerEvent
+		if json.Unmarshal(data, &ev) != nil {
+			return
+		}
+		resp, err := h(context.Background(), ev)
+		if err != nil {
+			t.Fatalf("error %v", err)
+		}
+		if resp == nil || resp.Headers == nil {
+			t.Fatalf("response %+v: want non-nil with non-nil Headers", resp)
+		}
+		if resp.StatusCode < 100 || resp.StatusCode > 599 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	})
+}
+
+// BenchmarkHandler measures the whole adapter for a small JSON POST.
+func BenchmarkHandler(b *testing.B) {
+	ev := *event(b, `{"version":"v1","rawPath":"/v1/presign","body":"{\"key\":\"exampledir/a.png\",\"contentType\":\"image/png\"}",
+	 "isBase64Encoded":false,"headers":{"Authorization":"Bearer eyJhbGciOiJIUzI1NiJ9.e30.x","Content-Type":"application/json",
+	 "User-Agent":"curl/8.5.0","Accept":"*/*"},"queryParameters":{},
+	 "requestContext":{"accountId":"1234567890123456","domainName":"abc.cn-hangzhou.fcapp.run","domainPrefix":"abc",
+	  "http":{"method":"POST","path":"/v1/presign","protocol":"HTTP/1.1","sourceIp":"203.0.113.7","userAgent":"curl/8.5.0"},
+	  "requestId":"1-64f6cd87-0123456789abcdef","time":"2023-09-05T06:41:11Z","timeEpoch":"1693896071895"}}`)
+	out := []byte(`{"method":"PUT","url":"https://examplebucket.oss-cn-hangzhou.aliyuncs.com/exampledir/a.png"}`)
+	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var buf [256]byte
+		n, _ := io.ReadFull(r.Body, buf[:])
+		_ = n
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("X-Request-Id", "1-64f6cd87-0123456789abcdef")
+		w.Write(out)
+	}), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, _ := h(ctx, ev)
+		if resp.StatusCode != 200 {
+			b.Fatal(resp.StatusCode)
+		}
+	}
+}
