@@ -1,0 +1,294 @@
+// Package config reads the broker's environment once per instance (cold
+// start) and validates every value, so that a bad deployment fails at start
+// with a message naming the variable instead of failing each request.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ossbroker/ossbroker/pkg/mediatype"
+	"github.com/ossbroker/ossbroker/pkg/objectkey"
+)
+
+// Limits that come from OSS and FC, not from taste.
+const (
+	MaxPresignTTL = 7 * 24 * time.Hour // OSS V4 presigned URLs live at most 7 days
+	MaxPutBytes   = 5 << 30            // a single PutObject takes at most 5 GiB
+	// MaxDirectBytes keeps a direct upload, base64-encoded in FC's event
+	// (4/3 larger), well under FC's 32 MB synchronous request limit.
+	MaxDirectBytes = 20 << 20
+	MinHS256Secret = 32 // RFC 7518 §3.2: an HS256 key at least as long as the hash
+)
+
+// Config is the broker's validated configuration.
+type Config struct {
+	Bucket   string
+	Region   string
+	Endpoint string // scheme://host[:port], no path
+	// PathStyle is true for IP or localhost endpoints, where the bucket
+	// cannot be put in the host name.
+	PathStyle bool
+
+	// AccessKeyID and AccessKeySecret are the RAM user's pair. When empty, the
+	// function role's STS credentials are used, per invocation.
+	AccessKeyID     string
+	AccessKeySecret string
+
+	Prefix       *objectkey.Policy
+	ContentTypes mediatype.Allowlist
+
+	PresignTTL    time.Duration
+	PresignMaxTTL time.Duration
+
+	MaxUploadBytes       int64
+	MaxDirectUploadBytes int64
+
+	JWT JWT
+
+	AllowedOrigins []string // exact origins; "*" alone allows any
+	LogLevel       slog.Level
+
+	OSSConnectTimeout time.Duration
+	OSSRequestTimeout time.Duration
+}
+
+// JWT holds exactly one key source and the claim checks.
+type JWT struct {
+	HS256Secret  []byte
+	PublicKeyPEM []byte
+	JWKSURL      string
+	JWKSJSON     []byte
+	Issuer       string
+	Audience     string
+	Leeway       time.Duration
+}
+
+// FromEnv loads the configuration from the process environment.
+func FromEnv() (*Config, error) { return Load(os.Getenv) }
+
+// Load reads every variable through getenv and reports all bad values at
+// once, each error naming its variable.
+func Load(getenv func(string) string) (*Config, error) {
+	l := loader{getenv: getenv}
+	c := &Config{
+		Bucket:               l.str("OSS_BUCKET", "examplebucket"),
+		Region:               l.str("OSS_REGION", "cn-hangzhou"),
+		AccessKeyID:          l.str("OSS_ACCESS_KEY_ID", ""),
+		AccessKeySecret:      l.str("OSS_ACCESS_KEY_SECRET", ""),
+		PresignTTL:           l.duration("PRESIGN_TTL", 15*time.Minute),
+		PresignMaxTTL:        l.duration("PRESIGN_MAX_TTL", time.Hour),
+		MaxUploadBytes:       l.size("MAX_UPLOAD_BYTES", MaxPutBytes),
+		MaxDirectUploadBytes: l.size("MAX_DIRECT_UPLOAD_BYTES", 5<<20),
+		OSSConnectTimeout:    l.duration("OSS_CONNECT_TIMEOUT", 3*time.Second),
+		OSSRequestTimeout:    l.duration("OSS_REQUEST_TIMEOUT", 20*time.Second),
+	}
+	if !bucketRE.MatchString(c.Bucket) {
+		l.fail("OSS_BUCKET", "%q is not a bucket name (3-63 lower-case letters, digits and hyphens)", c.Bucket)
+	}
+	if !regionRE.MatchString(c.Region) {
+		l.fail("OSS_REGION", "%q is not a region id such as cn-hangzhou", c.Region)
+	}
+	c.Endpoint, c.PathStyle = l.endpoint("OSS_ENDPOINT", "https://oss-"+c.Region+".aliyuncs.com")
+	if (c.AccessKeyID == "") != (c.AccessKeySecret == "") {
+		l.fail("OSS_ACCESS_KEY_ID", "set both OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET, or neither (to use the function role's credentials)")
+	}
+
+	prefix := l.str("UPLOAD_PREFIX", "exampledir/")
+	if p, err := objectkey.NewPolicy(prefix); err != nil {
+		l.fail("UPLOAD_PREFIX", "%v", err)
+	} else {
+		c.Prefix = p
+	}
+	if a, err := mediatype.ParseAllowlist(l.str("ALLOWED_CONTENT_TYPES", "")); err != nil {
+		l.fail("ALLOWED_CONTENT_TYPES", "%v", err)
+	} else {
+		c.ContentTypes = a
+	}
+
+	switch {
+	case c.PresignMaxTTL > MaxPresignTTL:
+		l.fail("PRESIGN_MAX_TTL", "%v is over OSS's limit of 7 days (168h)", c.PresignMaxTTL)
+	case c.PresignTTL > c.PresignMaxTTL:
+		l.fail("PRESIGN_TTL", "%v is over PRESIGN_MAX_TTL (%v)", c.PresignTTL, c.PresignMaxTTL)
+	}
+	if c.MaxUploadBytes > MaxPutBytes {
+		l.fail("MAX_UPLOAD_BYTES", "%d is over OSS's single PUT limit of 5 GiB", c.MaxUploadBytes)
+	}
+	if c.MaxDirectUploadBytes > MaxDirectBytes {
+		l.fail("MAX_DIRECT_UPLOAD_BYTES", "%d is over 20 MiB; a direct upload must stay well under FC's 32 MB request limit", c.MaxDirectUploadBytes)
+	}
+
+	c.JWT = l.jwt()
+	c.AllowedOrigins = l.origins("ALLOWED_ORIGINS")
+	c.LogLevel = l.level("LOG_LEVEL")
+
+	if err := errors.Join(l.errs...); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+var (
+	bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+	regionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+)
+
+type loader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (l *loader) fail(name, format string, args ...any) {
+	l.errs = append(l.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (l *loader) str(name, def string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (l *loader) duration(name string, def time.Duration) time.Duration {
+	v := l.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < time.Second {
+		l.fail(name, "%q is not a Go duration of at least 1s (such as 15m or 1h)", v)
+		return def
+	}
+	return d
+}
+
+var sizeUnits = map[string]int64{
+	"": 1, "b": 1,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
+}
+
+// size parses a byte count: "5242880", "5MiB", "5 MiB", "10MB".
+func (l *loader) size(name string, def int64) int64 {
+	v := strings.TrimSpace(l.getenv(name))
+	if v == "" {
+		return def
+	}
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	mult, ok := sizeUnits[strings.ToLower(strings.TrimSpace(v[i:]))]
+	if err != nil || !ok || n < 1 || n > (1<<62)/mult {
+		l.fail(name, "%q is not a positive byte count (such as 5242880, 5MiB or 5GiB)", v)
+		return def
+	}
+	return n * mult
+}
+
+func (l *loader) endpoint(name, def string) (string, bool) {
+	v := l.str(name, def)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		l.fail(name, "%q is not an http(s)://host[:port] endpoint", v)
+		return def, false
+	}
+	host := u.Hostname()
+	pathStyle := net.ParseIP(host) != nil || host == "localhost"
+	return u.Scheme + "://" + u.Host, pathStyle
+}
+
+func (l *loader) jwt() JWT {
+	j := JWT{
+		JWKSURL:  l.str("JWT_JWKS_URL", ""),
+		Issuer:   l.str("JWT_ISSUER", ""),
+		Audience: l.str("JWT_AUDIENCE", ""),
+		Leeway:   30 * time.Second,
+	}
+	if v := l.getenv("JWT_HS256_SECRET"); v != "" {
+		j.HS256Secret = []byte(v)
+		if len(v) < MinHS256Secret {
+			l.fail("JWT_HS256_SECRET", "is %d bytes; HS256 needs a secret of at least %d bytes", len(v), MinHS256Secret)
+		}
+	}
+	if v := strings.TrimSpace(l.getenv("JWT_PUBLIC_KEY")); v != "" {
+		// Consoles often flatten PEM to one line with literal \n.
+		if !strings.Contains(v, "\n") {
+			v = strings.ReplaceAll(v, `\n`, "\n")
+		}
+		if !strings.HasPrefix(v, "-----BEGIN ") {
+			l.fail("JWT_PUBLIC_KEY", "is not a PEM block (-----BEGIN PUBLIC KEY----- ...)")
+		}
+		j.PublicKeyPEM = []byte(v)
+	}
+	if v := strings.TrimSpace(l.getenv("JWT_JWKS")); v != "" {
+		if !strings.HasPrefix(v, "{") {
+			l.fail("JWT_JWKS", "is not a JWKS JSON document ({\"keys\":[...]})")
+		}
+		j.JWKSJSON = []byte(v)
+	}
+	if j.JWKSURL != "" {
+		u, err := url.Parse(j.JWKSURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			l.fail("JWT_JWKS_URL", "%q is not an http(s) URL", j.JWKSURL)
+		}
+	}
+	sources := 0
+	for _, set := range []bool{j.HS256Secret != nil, j.PublicKeyPEM != nil, j.JWKSURL != "", j.JWKSJSON != nil} {
+		if set {
+			sources++
+		}
+	}
+	if sources != 1 {
+		l.fail("JWT_HS256_SECRET", "exactly one JWT key source must be set: JWT_HS256_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL or JWT_JWKS (%d are set)", sources)
+	}
+	if v := l.getenv("JWT_LEEWAY"); v != "" {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < 0 || d > 5*time.Minute {
+			l.fail("JWT_LEEWAY", "%q is not a duration between 0s and 5m", v)
+		} else {
+			j.Leeway = d
+		}
+	}
+	return j
+}
+
+func (l *loader) origins(name string) []string {
+	var out []string
+	for _, o := range strings.Split(l.getenv(name), ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+				l.fail(name, "%q is not an origin (scheme://host[:port], no path) or *", o)
+				continue
+			}
+			o = strings.ToLower(o)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func (l *loader) level(name string) slog.Level {
+	var lv slog.Level
+	v := l.str(name, "info")
+	if err := lv.UnmarshalText([]byte(v)); err != nil {
+		l.fail(name, "%q is not one of debug, info, warn, error", v)
+	}
+	return lv
+}

@@ -1,0 +1,273 @@
+// Package storage is the broker's only door to OSS: it presigns V4 PUT URLs
+// and stores small payloads, through alibabacloud-oss-go-sdk-v2.
+//
+// The client is built once per instance. Credentials are resolved per call,
+// because on FC the function role's STS credentials arrive with each
+// invocation (see Credentials).
+package storage
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+)
+
+// Errors a caller can act on; every error returned wraps one of them.
+var (
+	ErrExists      = errors.New("object already exists")
+	ErrBadDigest   = errors.New("content-md5 does not match the body")
+	ErrTimeout     = errors.New("storage timed out")
+	ErrUnavailable = errors.New("storage unavailable")
+	ErrCredentials = errors.New("no storage credentials")
+)
+
+// Config describes the bucket and how to reach it.
+type Config struct {
+	Bucket    string
+	Region    string
+	Endpoint  string
+	PathStyle bool
+	// Credentials defaults to Credentials("", "", os.Getenv).
+	Credentials credentials.CredentialsProvider
+	// ConnectTimeout bounds dialing OSS; RequestTimeout bounds each read or
+	// write on the connection. Both must fit inside the FC timeout.
+	ConnectTimeout time.Duration
+	RequestTimeout time.Duration
+	// HTTPClient replaces the SDK's own transport (tests).
+	HTTPClient *http.Client
+}
+
+// Client presigns and stores objects in one bucket.
+type Client struct {
+	oss    *oss.Client
+	bucket string
+	creds  credentials.CredentialsProvider
+}
+
+// New builds the OSS client. It does no network I/O.
+func New(cfg Config) (*Client, error) {
+	if cfg.Bucket == "" || cfg.Region == "" || cfg.Endpoint == "" {
+		return nil, errors.New("storage: bucket, region and endpoint are required")
+	}
+	if cfg.Credentials == nil {
+		cfg.Credentials = Credentials("", "", os.Getenv)
+	}
+	c := oss.LoadDefaultConfig().
+		WithRegion(cfg.Region).
+		WithEndpoint(cfg.Endpoint).
+		WithCredentialsProvider(cfg.Credentials).
+		WithUsePathStyle(cfg.PathStyle).
+		WithSignatureVersion(oss.SignatureVersionV4).
+		// content-length is signed only when the request sets it, which
+		// only a presign with contentLength does.
+		WithAdditionalHeaders([]string{"content-length"}).
+		WithRetryMaxAttempts(2)
+	if cfg.ConnectTimeout > 0 {
+		c = c.WithConnectTimeout(cfg.ConnectTimeout)
+	}
+	if cfg.RequestTimeout > 0 {
+		c = c.WithReadWriteTimeout(cfg.RequestTimeout)
+	}
+	if cfg.HTTPClient != nil {
+		c = c.WithHttpClient(cfg.HTTPClient)
+	}
+	return &Client{oss: oss.NewClient(c), bucket: cfg.Bucket, creds: cfg.Credentials}, nil
+}
+
+// Bucket returns the bucket the client writes to.
+func (c *Client) Bucket() string { return c.bucket }
+
+// Credentials returns the provider the broker signs with: the RAM user's
+// pair when given; otherwise the STS credentials FC passes with the current
+// invocation (fccontext); otherwise ALIBABA_CLOUD_ACCESS_KEY_ID,
+// _ACCESS_KEY_SECRET and _SECURITY_TOKEN from the environment, which FC
+// sets per instance for a function with a role.
+func Credentials(accessKeyID, accessKeySecret string, getenv func(string) string) credentials.CredentialsProvider {
+	if accessKeyID != "" {
+		return credentials.NewStaticCredentialsProvider(accessKeyID, accessKeySecret)
+	}
+	return credentials.CredentialsProviderFunc(func(ctx context.Context) (credentials.Credentials, error) {
+		if fc, ok := fccontext.FromContext(ctx); ok && fc.Credentials.AccessKeyId != "" {
+			return credentials.Credentials{
+				AccessKeyID:     fc.Credentials.AccessKeyId,
+				AccessKeySecret: fc.Credentials.AccessKeySecret,
+				SecurityToken:   fc.Credentials.SecurityToken,
+			}, nil
+		}
+		if id := getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"); id != "" {
+			return credentials.Credentials{
+				AccessKeyID:     id,
+				AccessKeySecret: getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+				SecurityToken:   getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
+			}, nil
+		}
+		return credentials.Credentials{}, ErrCredentials
+	})
+}
+
+// Upload describes the object to be written.
+type Upload struct {
+	Key         string
+	ContentType string
+	ContentMD5  string // base64; optional
+	// ContentLength, when positive, is signed so the URL takes exactly
+	// that many bytes. Zero means "not pinned".
+	ContentLength int64
+	Overwrite     bool
+	Metadata      map[string]string // names without the x-oss-meta- prefix
+}
+
+func (u *Upload) request(bucket string) *oss.PutObjectRequest {
+	req := &oss.PutObjectRequest{
+		Bucket:      &bucket,
+		Key:         &u.Key,
+		ContentType: &u.ContentType,
+		Metadata:    u.Metadata,
+	}
+	if u.ContentMD5 != "" {
+		req.ContentMD5 = &u.ContentMD5
+	}
+	if u.ContentLength > 0 {
+		req.ContentLength = &u.ContentLength
+	}
+	if !u.Overwrite {
+		req.ForbidOverwrite = oss.Ptr("true")
+	}
+	return req
+}
+
+// Presigned is a V4 presigned request: the uploader sends Method to URL with
+// exactly Headers.
+type Presigned struct {
+	Method  string
+	URL     string
+	Headers map[string]string
+	Expires time.Time
+}
+
+// PresignPut signs a PUT of u valid for ttl (at most the credentials' own
+// remaining lifetime, for STS credentials that say when they expire).
+func (c *Client) PresignPut(ctx context.Context, u Upload, ttl time.Duration) (Presigned, error) {
+	expires := time.Now().Add(ttl).Truncate(time.Second)
+	if cr, err := c.creds.GetCredentials(ctx); err != nil {
+		return Presigned{}, fmt.Errorf("presign %q: %w: %w", u.Key, ErrCredentials, err)
+	} else if cr.Expires != nil && cr.Expires.Before(expires) {
+		expires = cr.Expires.Truncate(time.Second)
+	}
+	res, err := c.oss.Presign(ctx, u.request(c.bucket), oss.PresignExpiration(expires))
+	if err != nil {
+		return Presigned{}, fmt.Errorf("presign %q: %w", u.Key, classify(err))
+	}
+	headers := make(map[string]string, len(res.SignedHeaders))
+	for k, v := range res.SignedHeaders {
+		headers[headerName(k)] = v
+	}
+	return Presigned{Method: res.Method, URL: res.URL, Headers: headers, Expires: res.Expiration}, nil
+}
+
+// headerName writes x-oss-* headers in lower case, as OSS documents them,
+// and the others in canonical form.
+func headerName(k string) string {
+	if len(k) > 6 && strings.EqualFold(k[:6], "x-oss-") {
+		return strings.ToLower(k)
+	}
+	return http.CanonicalHeaderKey(k)
+}
+
+// Object is what was stored.
+type Object struct {
+	Bucket      string
+	Key         string
+	Size        int64
+	ETag        string // OSS's ETag without quotes
+	ContentType string
+	RequestID   string // OSS's x-oss-request-id
+}
+
+// Put stores body under u.Key. It always sends Content-MD5, so OSS refuses
+// (and stores nothing) unless it received exactly body; a Content-MD5 in u
+// that does not match body fails before anything is sent.
+func (c *Client) Put(ctx context.Context, u Upload, body []byte) (Object, error) {
+	sum := md5.Sum(body)
+	digest := base64.StdEncoding.EncodeToString(sum[:])
+	if u.ContentMD5 != "" && u.ContentMD5 != digest {
+		return Object{}, fmt.Errorf("put %q: %w", u.Key, ErrBadDigest)
+	}
+	u.ContentMD5 = digest
+	u.ContentLength = int64(len(body))
+	req := u.request(c.bucket)
+	req.Body = bytes.NewReader(body)
+	res, err := c.oss.PutObject(ctx, req)
+	if err != nil {
+		return Object{}, fmt.Errorf("put %q: %w", u.Key, classify(err))
+	}
+	return Object{
+		Bucket:      c.bucket,
+		Key:         u.Key,
+		Size:        int64(len(body)),
+		ETag:        strings.Trim(oss.ToString(res.ETag), `"`),
+		ContentType: u.ContentType,
+		RequestID:   res.Headers.Get("x-oss-request-id"),
+	}, nil
+}
+
+// classify maps an SDK error to one of the package's errors, keeping OSS's
+// code, EC and request id in the message for the logs.
+func classify(err error) error {
+	var se *oss.ServiceError
+	if errors.As(err, &se) {
+		detail := fmt.Sprintf("oss %d %s (ec %s, request id %s)", se.StatusCode, se.Code, se.EC, se.RequestID)
+		switch {
+		case se.Code == "FileAlreadyExists":
+			return fmt.Errorf("%w: %s", ErrExists, detail)
+		case se.Code == "InvalidDigest" || se.Code == "BadDigest":
+			return fmt.Errorf("%w: %s", ErrBadDigest, detail)
+		case se.StatusCode == http.StatusGatewayTimeout || se.StatusCode == http.StatusRequestTimeout:
+			return fmt.Errorf("%w: %s", ErrTimeout, detail)
+		default:
+			return fmt.Errorf("%w: %s", ErrUnavailable, detail)
+		}
+	}
+	if errors.Is(err, ErrCredentials) {
+		return ErrCredentials
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("%w: %s", ErrTimeout, opName(err))
+	}
+	return fmt.Errorf("%w: %s", ErrUnavailable, opName(err))
+}
+
+// opName describes a transport failure without the SDK's full message,
+// which may quote request URLs.
+func opName(err error) string {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Op + " " + oe.Err.Error()
+	}
+	var se interface{ Temporary() bool }
+	if errors.As(err, &se) {
+		return "temporary network error"
+	}
+	return "transport error: " + strconv.Quote(truncate(err.Error(), 120))
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
