@@ -32,7 +32,8 @@ type authParams struct {
 	date        string // scope date, yyyymmdd
 	region      string
 	product     string
-	timestamp   string // x-oss-date
+	timestamp   string    // x-oss-date (or Date), as sent
+	t           time.Time // timestamp parsed
 	additional  []string
 	signature   string
 	expires     string // query mode only
@@ -89,7 +90,7 @@ func (s *Server) authenticate(r *http.Request, bucket, key string) (principal, *
 	}
 
 	// 4. Scope.
-	if p.date != p.timestamp[:8] {
+	if p.date != p.t.UTC().Format(DateFormat) {
 		if hdr {
 			return principal{}, invalidArg("0002-00000212", "Invalid signing date in Authorization header.", "Authorization", p.date)
 		}
@@ -108,7 +109,7 @@ func (s *Server) authenticate(r *http.Request, bucket, key string) (principal, *
 	}
 
 	// 5. Time.
-	t, _ := time.Parse(TimeFormat, p.timestamp) // format checked in parseAuth
+	t := p.t
 	now := s.now().UTC()
 	if hdr {
 		if d := now.Sub(t); d > maxSkew || d < -maxSkew {
@@ -236,9 +237,19 @@ func parseAuth(r *http.Request) (authParams, *ossError) {
 		if cred == "" || p.signature == "" {
 			return p, invalidArg("0002-00000213", "The Authorization header must carry Credential and Signature.", "Authorization", "")
 		}
+		// Without x-oss-date OSS falls back to Date, and the raw Date value
+		// is the string-to-sign timestamp: aliyun-oss-go-sdk V4 signs so.
 		p.timestamp = r.Header.Get("x-oss-date")
 		if p.timestamp == "" {
-			return p, newErr(403, "AccessDenied", "V4 header authentication requires the x-oss-date header.", "0002-00000503")
+			p.timestamp = r.Header.Get("Date")
+			if p.timestamp == "" {
+				return p, newErr(403, "AccessDenied", "V4 header authentication requires the x-oss-date or Date header.", "0002-00000503")
+			}
+			t, err := time.Parse(http.TimeFormat, p.timestamp)
+			if err != nil {
+				return p, invalidArg("0002-00000502", "The Date header is not a valid HTTP date.", "Date", p.timestamp)
+			}
+			p.t = t
 		}
 		p.token = r.Header.Get("x-oss-security-token")
 		if p.token == "" {
@@ -277,8 +288,12 @@ func parseAuth(r *http.Request) (authParams, *ossError) {
 	}
 	p.query = q
 
-	if !validTimestamp(p.timestamp) {
-		return p, invalidArg("0002-00000502", "x-oss-date is not in ISO 8601 basic format (yyyymmddThhmmssZ).", "x-oss-date", p.timestamp)
+	if p.t.IsZero() {
+		t, err := time.Parse(TimeFormat, p.timestamp)
+		if err != nil || t.Format(TimeFormat) != p.timestamp {
+			return p, invalidArg("0002-00000502", "x-oss-date is not in ISO 8601 basic format (yyyymmddThhmmssZ).", "x-oss-date", p.timestamp)
+		}
+		p.t = t
 	}
 	if v := r.Header.Get("x-oss-content-sha256"); v != "" && v != UnsignedPayload {
 		return p, invalidArg("0002-00000214", "x-oss-content-sha256 must be UNSIGNED-PAYLOAD.", "x-oss-content-sha256", v)
@@ -296,9 +311,4 @@ func parseAuth(r *http.Request) (authParams, *ossError) {
 	}
 	p.accessKeyID, p.date, p.region, p.product = parts[0], parts[1], parts[2], parts[3]
 	return p, nil
-}
-
-func validTimestamp(s string) bool {
-	t, err := time.Parse(TimeFormat, s)
-	return err == nil && t.Format(TimeFormat) == s
 }

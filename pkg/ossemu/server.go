@@ -235,7 +235,7 @@ type operation struct {
 // object operations.
 var unsupported = []string{"acl", "tagging", "symlink", "append", "restore", "cors", "lifecycle",
 	"referer", "logging", "website", "policy", "versioning", "versions", "versionId", "x-oss-process",
-	"location", "bucketInfo", "stat", "qos", "encryption", "replication", "worm", "inventory", "objectMeta", "delete", "callback"}
+	"location", "bucketInfo", "stat", "qos", "encryption", "replication", "worm", "inventory", "delete", "callback"}
 
 func (s *Server) route(r *http.Request, t target) (operation, *ossError) {
 	q := r.URL.Query()
