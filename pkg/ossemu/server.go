@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ossbroker/ossbroker/pkg/requestid"
@@ -49,8 +50,9 @@ type Server struct {
 	keys    keyCache
 	mp      multipart
 
-	mu   sync.Mutex
-	srvs []*http.Server
+	mu       sync.Mutex
+	srvs     []*http.Server
+	inflight atomic.Int64 // handlers running; lets tests wait without sleeping
 }
 
 const defaultMaxObjectSize = 5 << 30
@@ -167,6 +169,8 @@ func (s *Server) resolve(r *http.Request) target {
 
 // ServeHTTP authenticates, authorizes and dispatches one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	reqID := requestid.New()
 	h := w.Header()
 	h.Set("Server", "AliyunOSS")
