@@ -66,6 +66,17 @@ func (o *options) log() *slog.Logger {
 //
 // The returned function always returns a complete response with a non-nil
 // Headers map and a nil error (see the package doc for why).
+//
+// Choices where FC leaves room:
+//   - an event that cannot become a request gets 400 (413 for a body over
+//     the limit) in the project's JSON error shape;
+//   - r.RemoteAddr is "sourceIp:0": servers give "IP:port", FC gives no port;
+//   - response headers: one value per name, several joined with ", ",
+//     except Set-Cookie (first kept, the rest dropped and logged); headers FC
+//     refuses are dropped here rather than failing the invocation;
+//   - the writer acts like net/http's (headers frozen at WriteHeader, sniffed
+//     Content-Type, no body for HEAD/204/304). It is pooled, so, as with
+//     net/http, it must not be used after ServeHTTP returns.
 func Handler(h http.Handler, opts ...Option) func(context.Context, events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error) {
 	if h == nil {
 		panic("fchttp: nil handler")

@@ -191,7 +191,7 @@ func TestNewRequestErrors(t *testing.T) {
 			case bigBody:
 				ev.Body = ptr(strings.Repeat("a", DefaultMaxBodyBytes+1))
 			case bigBase64:
-				ev.Body = ptr(strings.Repeat("A", (DefaultMaxBodyBytes/3+1)*4))
+				ev.Body = ptr(strings.Repeat("A", (DefaultMaxBodyBytes/3+2)*4)) // refused before decoding
 			}
 			if _, err := NewRequest(context.Background(), ev); err == nil {
 				t.Fatal("NewRequest: want error")

@@ -315,8 +315,20 @@ func TestIsTextual(t *testing.T) {
 
 func TestMaxBodyOption(t *testing.T) {
 	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), WithMaxBodyBytes(4))
-	for body, want := range map[string]int{"1234": 200, "12345": 413} {
-		resp, _ := h(context.Background(), events.HTTPTriggerEvent{Body: &body,
+	tests := []struct {
+		body   string
+		base64 bool
+		want   int
+	}{
+		{"1234", false, 200},
+		{"12345", false, 413},
+		{"MTIzNA==", true, 200},     // 4 bytes
+		{"MTIzNDU=", true, 413},     // 5 bytes: caught after decoding
+		{"MTIzNDU2Nzg5", true, 413}, // 9 bytes: caught before decoding
+	}
+	for _, tt := range tests {
+		body := tt.body
+		resp, _ := h(context.Background(), events.HTTPTriggerEvent{Body: &body, IsBase64Encoded: &tt.base64,
 			TriggerContext: events.HTTPTriggerRequestContext{Http: struct {
 				Method    *string `json:"method"`
 				Path      *string `json:"path"`
@@ -324,8 +336,8 @@ func TestMaxBodyOption(t *testing.T) {
 				SourceIp  *string `json:"sourceIp"`
 				UserAgent *string `json:"userAgent"`
 			}{Method: ptr("POST")}}})
-		if resp.StatusCode != want {
-			t.Errorf("body %q: status %d, want %d", body, resp.StatusCode, want)
+		if resp.StatusCode != tt.want {
+			t.Errorf("body %q: status %d, want %d", body, resp.StatusCode, tt.want)
 		}
 	}
 }
