@@ -29,7 +29,8 @@
 //
 // Every failure wraps ErrUnauthorized. Error texts name the class of the
 // failure only; they never contain the token or any part of it (nor a kid or
-// alg taken from it), so they are safe to log. This package never logs.
+// alg taken from it), so they are safe to log. The only thing this package
+// logs (slog, warning) is a failed JWKS fetch.
 package auth
 
 import (

@@ -337,3 +337,37 @@ func TestWellFormedMatchesRegexp(t *testing.T) {
 		}
 	}
 }
+
+// Many goroutines verify through one Verifier while unknown kids force a
+// refresh: run with -race.
+func TestConcurrentVerify(t *testing.T) {
+	k := keys()
+	srv := newJWKSServer(t, jwksJSON(t, map[string]any{"r1": &k.rsa.PublicKey}))
+	v := newVerifier(t, Config{JWKSURL: srv.URL})
+	good := sign(t, jwt.SigningMethodRS256, k.rsa, claims(nil), map[string]any{"kid": "r1"})
+	bad := sign(t, jwt.SigningMethodRS256, k.rsa, claims(nil), map[string]any{"kid": "nope"})
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			for range 20 {
+				if _, err := v.Verify(context.Background(), good); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := v.Verify(context.Background(), bad); err == nil {
+					errs <- errors.New("unknown kid accepted")
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.hits.Load(); n > 2 {
+		t.Fatalf("JWKS hits = %d, want at most 2", n)
+	}
+}

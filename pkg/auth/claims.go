@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -23,20 +25,39 @@ func (c *tokenClaims) UnmarshalJSON(b []byte) error {
 	}
 	c.raw = m
 	r := &c.RegisteredClaims
-	for _, f := range [...]struct {
-		name string
-		dst  any
-	}{
-		{"iss", &r.Issuer}, {"sub", &r.Subject}, {"aud", &r.Audience}, {"jti", &r.ID},
-		{"exp", &r.ExpiresAt}, {"nbf", &r.NotBefore}, {"iat", &r.IssuedAt},
-	} {
-		if v, ok := m[f.name]; ok {
-			if err := json.Unmarshal(v, f.dst); err != nil {
+	for name, dst := range map[string]*string{"iss": &r.Issuer, "sub": &r.Subject, "jti": &r.ID} {
+		if v, ok := m[name]; ok {
+			if err := decodeString(v, dst); err != nil {
 				return err
 			}
 		}
 	}
+	for name, dst := range map[string]**jwt.NumericDate{"exp": &r.ExpiresAt, "nbf": &r.NotBefore, "iat": &r.IssuedAt} {
+		if v, ok := m[name]; ok && string(v) != "null" {
+			d := new(jwt.NumericDate)
+			if err := d.UnmarshalJSON(v); err != nil {
+				return err
+			}
+			*dst = d
+		}
+	}
+	if v, ok := m["aud"]; ok {
+		if err := r.Audience.UnmarshalJSON(v); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// decodeString is json.Unmarshal into a string, without reflection for the
+// common case of a string with no escapes.
+func decodeString(raw json.RawMessage, dst *string) error {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' &&
+		bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		*dst = string(raw[1 : n-1])
+		return nil
+	}
+	return json.Unmarshal(raw, dst)
 }
 
 // Validate adds the checks golang-jwt does not make (run after the

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -208,7 +209,10 @@ func remoteJWKS(ctx context.Context, url string, client *http.Client) (keyfunc.K
 		RateLimitWaitMax:          jwksRateLimitWaitMax,
 		RefreshUnknownKID:         rate.NewLimiter(rate.Every(jwksUnknownKIDEvery), 1),
 		RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
-			return func(context.Context, error) {} // failures surface as "no matching key"
+			return func(ctx context.Context, err error) {
+				// The error comes from the IdP's response, never from a token.
+				slog.WarnContext(ctx, "JWKS fetch failed; tokens will fail with \"no matching key\"", "error", err.Error())
+			}
 		},
 	})
 	if !stop() || err != nil {
