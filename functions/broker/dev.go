@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+
+	"github.com/ossbroker/ossbroker/pkg/auth"
+	"github.com/ossbroker/ossbroker/pkg/config"
+	"github.com/ossbroker/ossbroker/pkg/fcemu"
+	"github.com/ossbroker/ossbroker/pkg/fchttp"
+	"github.com/ossbroker/ossbroker/pkg/ossemu"
+)
+
+// devEnv is the environment of local mode: the process environment, with
+// defaults that point the broker at the local OSS server and fill in what a
+// laptop has no value for (key pairs, a JWT secret).
+type devEnv struct {
+	vars      map[string]string
+	generated []string // names of the values made up here, to print
+}
+
+func newDevEnv(getenv func(string) string) *devEnv {
+	e := &devEnv{vars: map[string]string{}}
+	get := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			e.vars[name] = v
+			return v
+		}
+		if def != "" {
+			e.vars[name] = def
+		}
+		return def
+	}
+	gen := func(name string, n int, prefix string) {
+		if get(name, "") == "" {
+			e.vars[name] = prefix + randomString(n)
+			e.generated = append(e.generated, name)
+		}
+	}
+	ossAddr := get("OSS_EMULATOR_ADDR", "127.0.0.1:9100")
+	brokerAddr := get("BROKER_ADDR", "127.0.0.1:9000")
+	get("OSS_ENDPOINT", "http://"+ossAddr)
+	get("DEV_DATA_DIR", ".data")
+	get("ALLOWED_ORIGINS", "http://"+brokerAddr)
+	gen("OSS_ACCESS_KEY_ID", 12, "LTAIdev")
+	gen("OSS_ACCESS_KEY_SECRET", 24, "")
+	gen("OSS_EMULATOR_OWNER_KEY_ID", 12, "LTAIowner")
+	gen("OSS_EMULATOR_OWNER_KEY_SECRET", 24, "")
+	if getenv("JWT_PUBLIC_KEY") == "" && getenv("JWT_JWKS_URL") == "" && getenv("JWT_JWKS") == "" {
+		gen("JWT_HS256_SECRET", 32, "")
+	}
+	return e
+}
+
+func (e *devEnv) get(name string) string {
+	if v, ok := e.vars[name]; ok {
+		return v
+	}
+	return os.Getenv(name)
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:n]
+}
+
+// runDev is `make run`: the local OSS server, then the function behind a
+// local FC runtime API and HTTP trigger, so that a request takes the same
+// path through fc.Start and the event adapter that it takes in the cloud.
+func runDev(ossOnly bool) int {
+	env := newDevEnv(os.Getenv)
+	cfg, err := config.Load(env.get)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	oss, err := startOSS(cfg, env, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "local OSS server:", err)
+		return 1
+	}
+	defer oss.Close()
+	if ossOnly {
+		printBanner(os.Stderr, cfg, env, "")
+		<-ctx.Done()
+		return 0
+	}
+
+	h, closeFn, err := build(ctx, cfg, log, env.get, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "broker:", err)
+		return 1
+	}
+	defer closeFn()
+
+	// The real SDK invoke loop, polling a local runtime API.
+	rt := fcemu.NewRuntimeAPI()
+	rtAddr, err := rt.Listen("127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "runtime API:", err)
+		return 1
+	}
+	defer rt.Close()
+	os.Setenv("FC_RUNTIME_API", rtAddr.String())
+	go fc.Start(fchttp.Handler(h, fchttp.WithLogger(log)))
+
+	trigger := &fcemu.Trigger{
+		Invoke: func(ctx context.Context, event []byte, id string) (fcemu.Result, error) {
+			return rt.Invoke(ctx, event, fcemu.Invocation{RequestID: id, Region: cfg.Region})
+		},
+		Region: cfg.Region,
+		Logger: log,
+	}
+	ln, err := net.Listen("tcp", env.get("BROKER_ADDR"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "broker:", err)
+		return 1
+	}
+	srv := &http.Server{Handler: trigger, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("trigger stopped", "error", err.Error())
+			stop()
+		}
+	}()
+	printBanner(os.Stderr, cfg, env, ln.Addr().String())
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdown)
+	return 0
+}
+
+// startOSS serves the bucket with the RAM user (limited by the docs' policy
+// or OSS_EMULATOR_POLICY) and the account owner (full access).
+func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger) (*ossemu.Server, error) {
+	policy := ossemu.PutPolicy(cfg.Bucket, cfg.Prefix.Pattern())
+	if path := env.get("OSS_EMULATOR_POLICY"); path != "" {
+		doc, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("OSS_EMULATOR_POLICY: %w", err)
+		}
+		if policy, err = ossemu.ParsePolicy(doc); err != nil {
+			return nil, fmt.Errorf("OSS_EMULATOR_POLICY: %w", err)
+		}
+	}
+	origins := append([]string{}, cfg.AllowedOrigins...)
+	if b := env.get("BROKER_ADDR"); b != "" {
+		origins = append(origins, "http://"+b)
+	}
+	srv, err := ossemu.New(ossemu.Config{
+		Region:  cfg.Region,
+		Buckets: []string{cfg.Bucket},
+		Dir:     env.get("DEV_DATA_DIR"),
+		Users: []ossemu.User{
+			{AccessKeyID: cfg.AccessKeyID, AccessKeySecret: cfg.AccessKeySecret, Policy: policy},
+			{AccessKeyID: env.get("OSS_EMULATOR_OWNER_KEY_ID"), AccessKeySecret: env.get("OSS_EMULATOR_OWNER_KEY_SECRET")},
+		},
+		CORS:   []ossemu.CORSRule{ossemu.BrowserUploadCORS(origins...)},
+		Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := srv.Listen(env.get("OSS_EMULATOR_ADDR")); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+type devClaims map[string]string
+
+func (c devClaims) Claim(name string) (string, bool) { v, ok := c[name]; return v, ok }
+
+func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string) {
+	fmt.Fprintf(w, "\nossbroker local mode\n\n")
+	fmt.Fprintf(w, "  local OSS server   %s   bucket %s, region %s, data in %s\n", env.get("OSS_ENDPOINT"), cfg.Bucket, cfg.Region, env.get("DEV_DATA_DIR"))
+	fmt.Fprintf(w, "  RAM user           %s / %s   (oss:PutObject on %s/%s*)\n", cfg.AccessKeyID, cfg.AccessKeySecret, cfg.Bucket, cfg.Prefix.Pattern())
+	fmt.Fprintf(w, "  account owner      %s / %s   (full access)\n", env.get("OSS_EMULATOR_OWNER_KEY_ID"), env.get("OSS_EMULATOR_OWNER_KEY_SECRET"))
+	if len(env.generated) > 0 {
+		fmt.Fprintf(w, "  generated          %s (set them to keep them across restarts)\n", strings.Join(env.generated, ", "))
+	}
+	if brokerAddr == "" {
+		fmt.Fprintln(w)
+		return
+	}
+	base := "http://" + brokerAddr
+	fmt.Fprintf(w, "  broker (FC3 HTTP trigger)   %s\n\n", base)
+	secret := env.get("JWT_HS256_SECRET")
+	if secret == "" {
+		fmt.Fprintf(w, "  JWT keys come from your JWT_PUBLIC_KEY / JWT_JWKS(_URL): bring your own token.\n\n")
+		return
+	}
+	token, err := auth.MintHS256([]byte(secret), "dev-user", time.Hour, nil)
+	if err != nil {
+		fmt.Fprintln(w, "  dev token:", err)
+		return
+	}
+	key := "exampledir/hello.txt"
+	if prefix, err := cfg.Prefix.Prefix(devClaims{"sub": "dev-user"}); err == nil {
+		key = prefix + "hello.txt"
+	}
+	fmt.Fprintf(w, "  dev token (sub=dev-user, valid 1 h):\n    %s\n\n", token)
+	fmt.Fprintf(w, "  Presign an upload:\n    curl -sS -X POST %s/v1/presign -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"key\":\"%s\",\"contentType\":\"text/plain\"}'\n\n", base, token, key)
+	fmt.Fprintf(w, "  Then PUT the file to the returned url with the returned headers:\n    curl -sS -X PUT -T hello.txt -H 'Content-Type: text/plain' -H 'x-oss-forbid-overwrite: true' '<url>'\n\n")
+	fmt.Fprintf(w, "  Or upload through the broker:\n    curl -sS -X PUT %s/v1/objects/%s -H 'Authorization: Bearer %s' -H 'Content-Type: text/plain' --data-binary 'hello'\n\n", base, strings.Replace(key, "hello.txt", "direct.txt", 1), token)
+}

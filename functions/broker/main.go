@@ -1,0 +1,106 @@
+// Command broker is the ossbroker FC3 function. Deployed, it builds its
+// configuration, token verifier and OSS client once per instance and hands
+// the HTTP API to the FC runtime loop. With -dev it runs the same function
+// on a laptop: a local OSS server, a local FC runtime API and HTTP trigger.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+
+	"github.com/ossbroker/ossbroker/pkg/auth"
+	"github.com/ossbroker/ossbroker/pkg/broker"
+	"github.com/ossbroker/ossbroker/pkg/config"
+	"github.com/ossbroker/ossbroker/pkg/fchttp"
+	"github.com/ossbroker/ossbroker/pkg/storage"
+)
+
+func main() {
+	dev := flag.Bool("dev", false, "run locally: OSS server, FC runtime API and HTTP trigger on this machine")
+	ossOnly := flag.Bool("oss-only", false, "with -dev: start only the local OSS server")
+	flag.Parse()
+	if *dev {
+		os.Exit(runDev(*ossOnly))
+	}
+	os.Exit(runFC())
+}
+
+// runFC is the deployed function: everything is built before the first
+// invocation and reused by every later one.
+func runFC() int {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	log := newLogger(cfg.LogLevel)
+	h, closeFn, err := build(context.Background(), cfg, log, os.Getenv, nil)
+	if err != nil {
+		log.Error("startup failed", "error", err.Error())
+		return 1
+	}
+	defer closeFn()
+	fc.Start(fchttp.Handler(h, fchttp.WithLogger(log)))
+	return 0
+}
+
+func newLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+}
+
+// build turns a validated configuration into the HTTP API. A JWKS URL is
+// the only source that needs the network, and its first fetch is bounded.
+func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, extra http.Handler) (*broker.Broker, func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	verifier, err := auth.NewVerifier(ctx, auth.Config{
+		HS256Secret:  cfg.JWT.HS256Secret,
+		PublicKeyPEM: cfg.JWT.PublicKeyPEM,
+		JWKSURL:      cfg.JWT.JWKSURL,
+		JWKSJSON:     cfg.JWT.JWKSJSON,
+		Issuer:       cfg.JWT.Issuer,
+		Audience:     cfg.JWT.Audience,
+		Leeway:       cfg.JWT.Leeway,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("token verifier: %w", err)
+	}
+	store, err := storage.New(storage.Config{
+		Bucket:         cfg.Bucket,
+		Region:         cfg.Region,
+		Endpoint:       cfg.Endpoint,
+		PathStyle:      cfg.PathStyle,
+		Credentials:    storage.Credentials(cfg.AccessKeyID, cfg.AccessKeySecret, getenv),
+		ConnectTimeout: cfg.OSSConnectTimeout,
+		RequestTimeout: cfg.OSSRequestTimeout,
+	})
+	if err != nil {
+		verifier.Close()
+		return nil, nil, err
+	}
+	b, err := broker.New(broker.Config{
+		Auth:                 verifier,
+		Keys:                 cfg.Prefix,
+		Storage:              store,
+		ContentTypes:         cfg.ContentTypes,
+		PresignTTL:           cfg.PresignTTL,
+		PresignMaxTTL:        cfg.PresignMaxTTL,
+		MaxUploadBytes:       cfg.MaxUploadBytes,
+		MaxDirectUploadBytes: cfg.MaxDirectUploadBytes,
+		AllowedOrigins:       cfg.AllowedOrigins,
+		Extra:                extra,
+		Logger:               log,
+	})
+	if err != nil {
+		verifier.Close()
+		return nil, nil, err
+	}
+	return b, verifier.Close, nil
+}

@@ -1,0 +1,372 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/events"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ossbroker/ossbroker/pkg/fcemu"
+	"github.com/ossbroker/ossbroker/pkg/ossemu"
+)
+
+const (
+	testSecret  = "an-hs256-secret-of-at-least-32-bytes!"
+	ramID       = "LTAI5tRamFunctionTest"
+	ramSecret   = "RamSecretForFunctionTest0"
+	testRegion  = "cn-hangzhou"
+	testBucket  = "examplebucket"
+	waitTimeout = 30 * time.Second
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds functions/broker once per test run, as `make build` does.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ossbroker-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "main")
+		out, err := exec.Command("go", "build", "-trimpath", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build: %v", buildErr)
+	}
+	return binPath
+}
+
+// lockedBuffer collects a child's output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func startOSSServer(t *testing.T) string {
+	t.Helper()
+	srv, err := ossemu.New(ossemu.Config{
+		Region:  testRegion,
+		Buckets: []string{testBucket},
+		Users: []ossemu.User{
+			{AccessKeyID: ramID, AccessKeySecret: ramSecret, Policy: ossemu.PutPolicy(testBucket, "exampledir/")},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := srv.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + addr.String()
+}
+
+// function runs the compiled function against a local runtime API, as FC
+// runs it: the real SDK invoke loop polls FC_RUNTIME_API.
+type function struct {
+	rt     *fcemu.RuntimeAPI
+	stdout *lockedBuffer
+}
+
+func startFunction(t *testing.T, env ...string) *function {
+	t.Helper()
+	rt := fcemu.NewRuntimeAPI()
+	addr, err := rt.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	cmd := exec.Command(binary(t))
+	cmd.Env = append(os.Environ(), "FC_RUNTIME_API="+addr.String())
+	cmd.Env = append(cmd.Env, env...)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The SDK busy-loops when its runtime API goes away: kill it first.
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return &function{rt: rt, stdout: out}
+}
+
+func (f *function) invoke(t *testing.T, ev map[string]any) events.HTTPTriggerResponse {
+	t.Helper()
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	res, err := f.rt.Invoke(ctx, raw, fcemu.Invocation{RequestID: "1-6746c8a0-0123456789abcdef01234567"})
+	if err != nil {
+		t.Fatalf("invoke: %v (function output: %s)", err, f.stdout)
+	}
+	if res.Err != nil {
+		t.Fatalf("function error: %+v", res.Err)
+	}
+	var out events.HTTPTriggerResponse
+	if err := json.Unmarshal(res.Body, &out); err != nil {
+		t.Fatalf("response %s: %v", res.Body, err)
+	}
+	if out.Headers == nil {
+		t.Fatalf("response without headers: %s", res.Body)
+	}
+	return out
+}
+
+// event builds an HTTPTriggerEvent as FC3 sends it.
+func event(method, rawPath string, headers map[string]string, body []byte, binary bool) map[string]any {
+	path := rawPath
+	if p, err := url.PathUnescape(rawPath); err == nil {
+		path = p
+	}
+	ev := map[string]any{
+		"version": "v1", "rawPath": rawPath, "headers": headers, "queryParameters": map[string]string{},
+		"isBase64Encoded": binary, "body": string(body),
+		"requestContext": map[string]any{
+			"accountId": "1234567890123456", "domainName": "abc.cn-hangzhou.fcapp.run", "domainPrefix": "abc",
+			"http":      map[string]string{"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "test"},
+			"requestId": "1-6746c8a0-0123456789abcdef01234567", "time": "2026-11-27T06:41:11Z", "timeEpoch": "1795761671000",
+		},
+	}
+	if binary {
+		ev["body"] = base64.StdEncoding.EncodeToString(body)
+	}
+	return ev
+}
+
+func mint(t *testing.T, sub string, exp time.Duration) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": sub, "exp": time.Now().Add(exp).Unix(), "iat": time.Now().Unix(),
+	}).SignedString([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestCompiledFunctionUnderFCRuntime(t *testing.T) {
+	ossURL := startOSSServer(t)
+	f := startFunction(t,
+		"OSS_ENDPOINT="+ossURL, "OSS_ACCESS_KEY_ID="+ramID, "OSS_ACCESS_KEY_SECRET="+ramSecret,
+		"JWT_HS256_SECRET="+testSecret, "LOG_LEVEL=debug",
+	)
+	tok := mint(t, "alice", time.Hour)
+	authz := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+
+	res := f.invoke(t, event("GET", "/healthz", map[string]string{}, nil, false))
+	if res.StatusCode != 200 || res.Body != `{"status":"ok"}` {
+		t.Fatalf("healthz: %+v", res)
+	}
+	if res.Headers["X-Request-Id"] != "1-6746c8a0-0123456789abcdef01234567" {
+		t.Errorf("X-Request-Id = %q, want FC's request id", res.Headers["X-Request-Id"])
+	}
+
+	// Presign, with the JSON body base64-encoded as FC may deliver it.
+	res = f.invoke(t, event("POST", "/v1/presign", authz, []byte(`{"key":"exampledir/fc/a.txt","contentType":"text/plain"}`), true))
+	if res.StatusCode != 200 {
+		t.Fatalf("presign: %+v", res)
+	}
+	var p struct {
+		Method, URL string
+		Headers     map[string]string
+	}
+	if err := json.Unmarshal([]byte(res.Body), &p); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(p.Method, p.URL, strings.NewReader("via FC"))
+	for k, v := range p.Headers {
+		req.Header.Set(k, v)
+	}
+	up, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Body.Close()
+	if up.StatusCode != 200 {
+		t.Fatalf("upload to the presigned URL: %d", up.StatusCode)
+	}
+
+	// Direct upload of binary bytes, base64 in the event.
+	payload := []byte{0, 1, 2, 0xff, 0xfe, 'x'}
+	res = f.invoke(t, event("PUT", "/v1/objects/exampledir/fc/bin%20file.bin",
+		map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/octet-stream"}, payload, true))
+	if res.StatusCode != 201 || !strings.Contains(res.Body, `"key":"exampledir/fc/bin file.bin"`) || !strings.Contains(res.Body, `"size":6`) {
+		t.Fatalf("direct upload: %+v", res)
+	}
+
+	for _, tt := range []struct {
+		name    string
+		ev      map[string]any
+		status  int
+		errCode string
+	}{
+		{"no token", event("POST", "/v1/presign", map[string]string{"Content-Type": "application/json"}, []byte(`{"key":"exampledir/a"}`), false), 401, "unauthorized"},
+		{"expired token", event("POST", "/v1/presign", map[string]string{"Authorization": "Bearer " + mint(t, "alice", -time.Hour)}, []byte(`{"key":"exampledir/a"}`), false), 401, "unauthorized"},
+		{"outside prefix", event("POST", "/v1/presign", authz, []byte(`{"key":"exampledir2/a"}`), false), 403, "key_outside_prefix"},
+		{"encoded traversal", event("PUT", "/v1/objects/exampledir/%2e%2e/x", authz, []byte("x"), false), 400, "invalid_key"},
+		{"existing object", event("PUT", "/v1/objects/exampledir/fc/bin%20file.bin", authz, []byte("x"), false), 409, "object_exists"},
+	} {
+		res := f.invoke(t, tt.ev)
+		if res.StatusCode != tt.status || !strings.Contains(res.Body, `"code":"`+tt.errCode+`"`) {
+			t.Errorf("%s: %d %s, want %d %s", tt.name, res.StatusCode, res.Body, tt.status, tt.errCode)
+		}
+		if res.Headers["Content-Type"] != "application/json; charset=utf-8" {
+			t.Errorf("%s: Content-Type %q", tt.name, res.Headers["Content-Type"])
+		}
+	}
+	if out := f.stdout.String(); strings.Contains(out, tok) || strings.Contains(out, ramSecret) || strings.Contains(out, "x-oss-signature=") {
+		t.Errorf("a secret reached the function's output:\n%s", out)
+	}
+}
+
+func TestStartupFailsOnBadConfig(t *testing.T) {
+	cmd := exec.Command(binary(t))
+	cmd.Env = append(os.Environ(), "FC_RUNTIME_API=127.0.0.1:1", "JWT_HS256_SECRET=short")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, output %s", err, out)
+	}
+	if !bytes.Contains(out, []byte("JWT_HS256_SECRET")) || !bytes.Contains(out, []byte("32 bytes")) {
+		t.Fatalf("the error does not name the variable and the rule: %s", out)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestLocalMode runs `broker -dev` as `make run` does, then follows its
+// banner: the printed curl line, then a PUT to the returned URL.
+func TestLocalMode(t *testing.T) {
+	data := t.TempDir()
+	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(binary(t), "-dev")
+	cmd.Env = append(os.Environ(), "BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+data,
+		"JWT_HS256_SECRET=", "OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "FC_RUNTIME_API=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	// Read the banner up to the presign curl line.
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var curl string
+	deadline := time.After(waitTimeout)
+	for curl == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("local mode exited before printing its curl line")
+			}
+			if strings.Contains(l, "curl") && strings.Contains(l, "/v1/presign") {
+				curl = strings.TrimSpace(l)
+			}
+		case <-deadline:
+			t.Fatal("no curl line within the timeout")
+		}
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	m := regexp.MustCompile(`^curl -sS -X POST (\S+) -H 'Authorization: Bearer ([^']+)' -H 'Content-Type: application/json' -d '([^']+)'$`).FindStringSubmatch(curl)
+	if m == nil {
+		t.Fatalf("curl line not in the expected form: %s", curl)
+	}
+	req, _ := http.NewRequest("POST", m[1], strings.NewReader(m[3]))
+	req.Header.Set("Authorization", "Bearer "+m[2])
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("the printed curl line: %d %s", res.StatusCode, body)
+	}
+	var p struct {
+		Method, URL string
+		Headers     map[string]string
+	}
+	json.Unmarshal(body, &p)
+	put := func() int {
+		req, _ := http.NewRequest(p.Method, p.URL, strings.NewReader("hello\n"))
+		for k, v := range p.Headers {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if s := put(); s != 200 {
+		t.Fatalf("PUT to the presigned URL: %d", s)
+	}
+	if s := put(); s != 409 {
+		t.Fatalf("second PUT: %d, want 409", s)
+	}
+}

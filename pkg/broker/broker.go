@@ -1,0 +1,228 @@
+// Package broker is the upload broker's HTTP API as a plain http.Handler:
+// it authenticates the caller, has the key judged by objectkey, and either
+// presigns a PUT or stores the payload through storage.
+//
+// Routes (v1):
+//
+//	POST /v1/presign                presigned V4 PUT URL for a key or folder
+//	PUT  /v1/objects/{key}          direct upload of a small payload
+//	POST /v1/objects/{folder}/      direct upload, the broker picks the name
+//	GET  /healthz                   liveness, no auth
+//	OPTIONS *                       CORS preflight for ALLOWED_ORIGINS
+package broker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ossbroker/ossbroker/pkg/auth"
+	"github.com/ossbroker/ossbroker/pkg/mediatype"
+	"github.com/ossbroker/ossbroker/pkg/objectkey"
+	"github.com/ossbroker/ossbroker/pkg/requestid"
+	"github.com/ossbroker/ossbroker/pkg/storage"
+)
+
+// Config wires the broker to its parts. Everything in it is built once per
+// instance.
+type Config struct {
+	Auth    *auth.Verifier
+	Keys    *objectkey.Policy
+	Storage *storage.Client
+
+	ContentTypes         mediatype.Allowlist
+	PresignTTL           time.Duration
+	PresignMaxTTL        time.Duration
+	MaxUploadBytes       int64
+	MaxDirectUploadBytes int64
+	AllowedOrigins       []string // exact origins, or "*"
+
+	// Extra serves GET/HEAD requests no API route claims, without auth
+	// (local mode's demo page). Nil means 404.
+	Extra http.Handler
+
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Broker is the HTTP API.
+type Broker struct {
+	cfg Config
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New checks cfg and returns the handler.
+func New(cfg Config) (*Broker, error) {
+	if cfg.Auth == nil || cfg.Keys == nil || cfg.Storage == nil {
+		return nil, errors.New("broker: Auth, Keys and Storage are required")
+	}
+	if cfg.PresignTTL <= 0 || cfg.PresignMaxTTL < cfg.PresignTTL || cfg.MaxDirectUploadBytes <= 0 || cfg.MaxUploadBytes <= 0 {
+		return nil, errors.New("broker: TTLs and size limits must be positive, PresignTTL <= PresignMaxTTL")
+	}
+	b := &Broker{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	return b, nil
+}
+
+const objectsPrefix = "/v1/objects/"
+
+// ServeHTTP routes on the raw path. It does not use http.ServeMux, which
+// would clean "..", "//" and "%2F" out of object keys before the key gate
+// could judge them.
+func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := b.now()
+	ctx := r.Context()
+	id := requestid.From(ctx)
+	if id == "" {
+		id = requestid.New()
+		ctx = requestid.With(ctx, id)
+		r = r.WithContext(ctx)
+	}
+	rec := &statusWriter{ResponseWriter: w}
+	rec.Header().Set("X-Request-Id", id)
+	b.cors(rec, r)
+
+	var err *apiError
+	path := r.URL.EscapedPath()
+	route := path
+	switch {
+	case r.Method == http.MethodOptions:
+		err = b.preflight(rec, r)
+	case path == "/healthz":
+		if err = allow(r, http.MethodGet, http.MethodHead); err == nil {
+			writeJSON(rec, http.StatusOK, map[string]string{"status": "ok"})
+		}
+	case path == "/v1/presign":
+		if err = allow(r, http.MethodPost); err == nil {
+			err = b.presign(rec, r)
+		}
+	case strings.HasPrefix(path, objectsPrefix):
+		route = objectsPrefix + "*"
+		if err = allow(r, http.MethodPut, http.MethodPost); err == nil {
+			err = b.putObject(rec, r, path[len(objectsPrefix):])
+		}
+	case b.cfg.Extra != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(path, "/v1/"):
+		route = "extra"
+		b.cfg.Extra.ServeHTTP(rec, r)
+	default:
+		route = "unknown"
+		err = errNotFound
+	}
+	if err != nil {
+		writeError(rec, id, err)
+	}
+	// Never the query string or headers: they may carry tokens.
+	b.log.LogAttrs(ctx, slog.LevelInfo, "request",
+		slog.String("requestId", id),
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.Int("status", rec.status),
+		slog.Duration("duration", b.now().Sub(start)),
+	)
+}
+
+func allow(r *http.Request, methods ...string) *apiError {
+	if slices.Contains(methods, r.Method) {
+		return nil
+	}
+	list := strings.Join(methods, ", ")
+	return &apiError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", message: "allowed methods: " + list, allow: list}
+}
+
+// authenticate returns the caller or the uniform 401.
+func (b *Broker) authenticate(r *http.Request) (auth.Principal, *apiError) {
+	p, err := b.cfg.Auth.Authenticate(r.Context(), r.Header)
+	if err != nil {
+		// err names the failed check, never the token.
+		b.log.LogAttrs(r.Context(), slog.LevelInfo, "token rejected",
+			slog.String("requestId", requestid.From(r.Context())), slog.String("reason", err.Error()))
+		return auth.Principal{}, errUnauthorized
+	}
+	return p, nil
+}
+
+// resolveKey runs the one key gate and maps its verdict to the API's errors.
+func (b *Broker) resolveKey(r *http.Request, key string, p auth.Principal, contentType string) (string, *apiError) {
+	final, err := b.cfg.Keys.Resolve(key, p, contentType)
+	switch {
+	case err == nil:
+		return final, nil
+	case errors.Is(err, objectkey.ErrOutsidePrefix):
+		return "", errorf(http.StatusForbidden, "key_outside_prefix", err.Error())
+	default:
+		return "", errorf(http.StatusBadRequest, "invalid_key", err.Error())
+	}
+}
+
+// checkContentType applies ALLOWED_CONTENT_TYPES and names the refused type.
+func (b *Broker) checkContentType(ct string) *apiError {
+	if _, err := mediatype.Parse(ct); err != nil {
+		return errorf(http.StatusBadRequest, "invalid_request", "contentType: "+err.Error())
+	}
+	if !b.cfg.ContentTypes.Allows(ct) {
+		return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"content type "+quote(ct)+" is not allowed; allowed: "+b.cfg.ContentTypes.String())
+	}
+	return nil
+}
+
+// storageError maps a storage failure to the API and logs OSS's detail.
+func (b *Broker) storageError(ctx context.Context, err error) *apiError {
+	b.log.LogAttrs(ctx, slog.LevelWarn, "storage failed",
+		slog.String("requestId", requestid.From(ctx)), slog.String("error", err.Error()))
+	switch {
+	case errors.Is(err, storage.ErrExists):
+		return errorf(http.StatusConflict, "object_exists", "an object with this key already exists; ask with overwrite to replace it")
+	case errors.Is(err, storage.ErrBadDigest):
+		return errorf(http.StatusBadRequest, "invalid_request", "Content-MD5 does not match the body")
+	case errors.Is(err, storage.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return errorf(http.StatusGatewayTimeout, "storage_unavailable", "storage did not answer in time")
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, storage.ErrCredentials):
+		return errorf(http.StatusBadGateway, "storage_unavailable", "storage is unavailable")
+	default:
+		return errInternal
+	}
+}
+
+// quote bounds and escapes caller input echoed in a message.
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return `"` + strings.ToValidUTF8(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '"' {
+			return '?'
+		}
+		return r
+	}, s), "?") + `"`
+}
+
+// statusWriter remembers the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}

@@ -1,0 +1,60 @@
+package broker
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// apiError is a documented error: an HTTP status and a stable code.
+type apiError struct {
+	status  int
+	code    string
+	message string
+	allow   string // methods, for 405
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func errorf(status int, code, message string) *apiError {
+	return &apiError{status: status, code: code, message: message}
+}
+
+// The errors every route shares. Token failures all look alike on purpose:
+// the body never says which check failed.
+var (
+	errUnauthorized = errorf(http.StatusUnauthorized, "unauthorized", "a valid bearer token is required")
+	errNotFound     = errorf(http.StatusNotFound, "not_found", "no such route")
+	errInternal     = errorf(http.StatusInternalServerError, "internal", "internal error")
+)
+
+type errorBody struct {
+	Error struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"requestId"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, requestID string, e *apiError) {
+	var b errorBody
+	b.Error.Code, b.Error.Message, b.Error.RequestID = e.code, e.message, requestID
+	switch {
+	case e.status == http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case e.allow != "":
+		w.Header().Set("Allow", e.allow)
+	}
+	writeJSON(w, e.status, &b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(body)
+}

@@ -1,0 +1,98 @@
+package broker
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ossbroker/ossbroker/pkg/storage"
+)
+
+type objectResponse struct {
+	Bucket      string `json:"bucket"`
+	Key         string `json:"key"`
+	Size        int64  `json:"size"`
+	ETag        string `json:"etag"`
+	ContentType string `json:"contentType"`
+}
+
+// putObject stores the request body. rawKey is the still-encoded path after
+// /v1/objects/; it is decoded exactly once, here, and the decoded key is
+// what the key gate judges.
+func (b *Broker) putObject(w http.ResponseWriter, r *http.Request, rawKey string) *apiError {
+	p, aerr := b.authenticate(r)
+	if aerr != nil {
+		return aerr
+	}
+	key, err := url.PathUnescape(rawKey)
+	if err != nil {
+		return errorf(http.StatusBadRequest, "invalid_key", "the key is not validly percent-encoded")
+	}
+	folder := strings.HasSuffix(key, "/")
+	switch {
+	case r.Method == http.MethodPut && folder:
+		return errorf(http.StatusBadRequest, "invalid_key", "PUT needs a full key; POST to a folder (ending in /) to have a name picked")
+	case r.Method == http.MethodPost && !folder:
+		return errorf(http.StatusBadRequest, "invalid_key", "POST needs a folder ending in /; PUT to a full key")
+	}
+	overwrite, err := strconv.ParseBool(r.URL.Query().Get("overwrite"))
+	if err != nil && r.URL.Query().Has("overwrite") {
+		return errorf(http.StatusBadRequest, "invalid_request", "overwrite must be true or false")
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	if aerr := b.checkContentType(ct); aerr != nil {
+		return aerr
+	}
+	md5 := r.Header.Get("Content-MD5")
+	if r.ContentLength > b.cfg.MaxDirectUploadBytes {
+		return b.tooLarge()
+	}
+	key, aerr = b.resolveKey(r, key, p, ct)
+	if aerr != nil {
+		return aerr
+	}
+
+	// Read at most one byte past the limit: enough to know it is over.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.cfg.MaxDirectUploadBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return b.tooLarge()
+		}
+		return errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
+	}
+	if r.ContentLength >= 0 && int64(len(body)) != r.ContentLength {
+		return errorf(http.StatusBadRequest, "invalid_request", "the body is shorter than its Content-Length")
+	}
+	obj, err := b.cfg.Storage.Put(r.Context(), storage.Upload{
+		Key: key, ContentType: ct, ContentMD5: md5, Overwrite: overwrite,
+	}, body)
+	if err != nil {
+		return b.storageError(r.Context(), err)
+	}
+	w.Header().Set("Location", objectsPrefix+escapeKey(obj.Key))
+	writeJSON(w, http.StatusCreated, &objectResponse{
+		Bucket: obj.Bucket, Key: obj.Key, Size: obj.Size, ETag: obj.ETag, ContentType: obj.ContentType,
+	})
+	return nil
+}
+
+func (b *Broker) tooLarge() *apiError {
+	return errorf(http.StatusRequestEntityTooLarge, "payload_too_large",
+		"a direct upload takes at most "+strconv.FormatInt(b.cfg.MaxDirectUploadBytes, 10)+" bytes; presign larger files")
+}
+
+// escapeKey percent-encodes a key for a URL path, keeping its slashes.
+func escapeKey(key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}

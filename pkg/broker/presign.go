@@ -1,0 +1,193 @@
+package broker
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ossbroker/ossbroker/pkg/storage"
+)
+
+const (
+	maxJSONBody      = 64 << 10 // a presign request is small; more is abuse
+	maxMetadataBytes = 8 << 10  // OSS's limit on user metadata
+)
+
+type presignRequest struct {
+	Key           string            `json:"key"`
+	ContentType   string            `json:"contentType"`
+	ContentLength *int64            `json:"contentLength"`
+	ContentMD5    string            `json:"contentMD5"`
+	Overwrite     bool              `json:"overwrite"`
+	ExpiresIn     *int64            `json:"expiresIn"`
+	Metadata      map[string]string `json:"metadata"`
+}
+
+type presignResponse struct {
+	Method    string            `json:"method"`
+	URL       string            `json:"url"`
+	Headers   map[string]string `json:"headers"`
+	Bucket    string            `json:"bucket"`
+	Key       string            `json:"key"`
+	ExpiresAt time.Time         `json:"expiresAt"`
+}
+
+func (b *Broker) presign(w http.ResponseWriter, r *http.Request) *apiError {
+	p, aerr := b.authenticate(r)
+	if aerr != nil {
+		return aerr
+	}
+	var req presignRequest
+	if aerr := decodeJSON(w, r, &req); aerr != nil {
+		return aerr
+	}
+	if req.ContentType == "" {
+		req.ContentType = "application/octet-stream"
+	}
+	if aerr := b.checkContentType(req.ContentType); aerr != nil {
+		return aerr
+	}
+	if req.Key == "" {
+		return errorf(http.StatusBadRequest, "invalid_request", "key is required")
+	}
+	u := storage.Upload{ContentType: req.ContentType, Overwrite: req.Overwrite}
+	if req.ContentLength != nil {
+		switch n := *req.ContentLength; {
+		case n < 0:
+			return errorf(http.StatusBadRequest, "invalid_request", "contentLength must not be negative")
+		case n > b.cfg.MaxUploadBytes:
+			return errorf(http.StatusRequestEntityTooLarge, "payload_too_large",
+				"contentLength is over the limit of "+strconv.FormatInt(b.cfg.MaxUploadBytes, 10)+" bytes")
+		default:
+			u.ContentLength = n
+		}
+	}
+	if req.ContentMD5 != "" {
+		if d, err := base64.StdEncoding.DecodeString(req.ContentMD5); err != nil || len(d) != 16 {
+			return errorf(http.StatusBadRequest, "invalid_request", "contentMD5 must be the base64 of a 16-byte MD5 digest")
+		}
+		u.ContentMD5 = req.ContentMD5
+	}
+	meta, aerr := checkMetadata(req.Metadata)
+	if aerr != nil {
+		return aerr
+	}
+	u.Metadata = meta
+
+	key, aerr := b.resolveKey(r, req.Key, p, req.ContentType)
+	if aerr != nil {
+		return aerr
+	}
+	u.Key = key
+
+	ttl := b.cfg.PresignTTL
+	if req.ExpiresIn != nil {
+		secs := min(max(*req.ExpiresIn, 1), int64(b.cfg.PresignMaxTTL/time.Second))
+		ttl = time.Duration(secs) * time.Second
+	}
+	ps, err := b.cfg.Storage.PresignPut(r.Context(), u, ttl)
+	if err != nil {
+		return b.storageError(r.Context(), err)
+	}
+	writeJSON(w, http.StatusOK, &presignResponse{
+		Method:    ps.Method,
+		URL:       ps.URL,
+		Headers:   ps.Headers,
+		Bucket:    b.cfg.Storage.Bucket(),
+		Key:       key,
+		ExpiresAt: ps.Expires.UTC(),
+	})
+	return nil
+}
+
+// decodeJSON reads one JSON object strictly: a bounded body, no unknown
+// fields, nothing after the object.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "the request body must be application/json")
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 64 KiB")
+		}
+		return errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errorf(http.StatusBadRequest, "invalid_request", "the request body is not valid JSON for this route: "+jsonProblem(err))
+	}
+	if dec.More() || dec.InputOffset() != int64(len(bytes.TrimRight(body, " \t\r\n"))) {
+		return errorf(http.StatusBadRequest, "invalid_request", "the request body has data after the JSON object")
+	}
+	return nil
+}
+
+// jsonProblem says what is wrong without echoing the input.
+func jsonProblem(err error) string {
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &ute):
+		return "field " + quote(ute.Field) + " has the wrong type"
+	case errors.As(err, &se):
+		return "syntax error at offset " + strconv.FormatInt(se.Offset, 10)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + quote(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+	case errors.Is(err, io.EOF):
+		return "empty body"
+	default:
+		return "malformed"
+	}
+}
+
+// checkMetadata validates x-oss-meta-* names ([a-z0-9-], which no proxy
+// drops) and values:
+// printable ASCII values (OSS stores them as HTTP headers) and at most 8 KiB.
+func checkMetadata(m map[string]string) (map[string]string, *apiError) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(m))
+	total := 0
+	for k, v := range m {
+		lk := strings.ToLower(k)
+		if lk == "" || !isToken(lk) {
+			return nil, errorf(http.StatusBadRequest, "invalid_request", "metadata name "+quote(k)+" is not a valid header name")
+		}
+		for i := 0; i < len(v); i++ {
+			if v[i] < 0x20 || v[i] > 0x7e {
+				return nil, errorf(http.StatusBadRequest, "invalid_request", "metadata "+quote(k)+" must be printable ASCII")
+			}
+		}
+		if _, dup := out[lk]; dup {
+			return nil, errorf(http.StatusBadRequest, "invalid_request", "metadata name "+quote(k)+" is given twice")
+		}
+		total += len(lk) + len(v)
+		out[lk] = strings.TrimSpace(v)
+	}
+	if total > maxMetadataBytes {
+		return nil, errorf(http.StatusBadRequest, "invalid_request", "metadata is over OSS's 8 KiB limit")
+	}
+	return out, nil
+}
+
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
