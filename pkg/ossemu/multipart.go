@@ -22,9 +22,9 @@ const (
 	maxCompleteXML = 4 << 20
 )
 
-// multipart holds in-progress uploads. They live in memory only (their
+// uploadTable holds in-progress uploads. They live in memory only (their
 // parts are temp blobs), so they do not survive a restart.
-type multipart struct {
+type uploadTable struct {
 	mu      sync.Mutex
 	uploads map[string]*upload
 }
@@ -53,7 +53,7 @@ type part struct {
 	b            *blob
 }
 
-func (mp *multipart) get(id, bucket, key string) *upload {
+func (mp *uploadTable) get(id, bucket, key string) *upload {
 	mp.mu.Lock()
 	defer mp.mu.Unlock()
 	u := mp.uploads[id]
@@ -63,13 +63,13 @@ func (mp *multipart) get(id, bucket, key string) *upload {
 	return u
 }
 
-func (mp *multipart) remove(id string) {
+func (mp *uploadTable) remove(id string) {
 	mp.mu.Lock()
 	delete(mp.uploads, id)
 	mp.mu.Unlock()
 }
 
-func (mp *multipart) discardAll() {
+func (mp *uploadTable) discardAll() {
 	mp.mu.Lock()
 	ups := mp.uploads
 	mp.uploads = map[string]*upload{}

@@ -49,7 +49,7 @@ func TestPolicyAllows(t *testing.T) {
 		{multi, "oss:ListObjects", "acs:oss:r:a:b/all/z", true},
 		{multi, "oss:PutObject", "acs:oss:r:a:b/all/locked/z", false},
 		{multi, "oss:GetObject", "acs:oss:r:a:b/all/locked/z", true},
-		{multi, "oss:DeleteObject", "acs:oss:r:a:b/cond/z", false},  // Allow with Condition never applies
+		{multi, "oss:DeleteObject", "acs:oss:r:a:b/cond/z", false},   // Allow with Condition never applies
 		{multi, "oss:GetObject", "acs:oss:r:a:b/pub/hidden1", false}, // Deny with Condition always applies
 		{nil, "oss:GetObject", "acs:oss:r:a:b/x", false},
 	} {

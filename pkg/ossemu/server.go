@@ -48,7 +48,7 @@ type Server struct {
 	buckets map[string]bool
 	store   *store
 	keys    keyCache
-	mp      multipart
+	mp      uploadTable
 
 	mu       sync.Mutex
 	srvs     []*http.Server
