@@ -2,6 +2,8 @@ package ossemu
 
 import (
 	"bufio"
+	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,8 +17,9 @@ var fuzzTime = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func fuzzServer(t testing.TB) *Server {
 	return mustServer(t, Config{Region: testRegion, Buckets: []string{testBucket}, MaxObjectSize: 1 << 16,
-		Users: []User{{AccessKeyID: ownerAK, AccessKeySecret: ownerSK}, {AccessKeyID: stsAK, AccessKeySecret: stsSK, SecurityToken: stsToken}},
-		Now:   func() time.Time { return fuzzTime }})
+		Users: []User{{AccessKeyID: ownerAK, AccessKeySecret: ownerSK}, {AccessKeyID: stsAK, AccessKeySecret: stsSK, SecurityToken: stsToken},
+			{AccessKeyID: "LTAI5tTestAccessKeyId", AccessKeySecret: "TestAccessKeySecret123"}},
+		Now: func() time.Time { return fuzzTime }})
 }
 
 // presignURL builds a presigned URL with the pure functions.
@@ -73,13 +76,23 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	// Presigned PUT, no headers.
 	target = presignURL("/"+testBucket+"/plain", url.Values{}, http.Header{}, nil, ownerAK, ownerSK, fuzzTime.Add(-time.Minute), "60")
 	seeds = append(seeds, rawRequest("PUT", target, "Content-Length: 0\r\n", nil))
+	// PostObject form (the §4.5 vector), exercising the form parser.
+	var buf strings.Builder
+	mw := multipart.NewWriter(&buf)
+	for _, kv := range vectorForm("exampledir/f.txt", vectorPolicy, "42b05e6c16141bf4f05d38bf0c099cc39760b20227d7a303177e67279a1374c1").fields {
+		mw.WriteField(kv[0], kv[1])
+	}
+	fw, _ := mw.CreateFormFile("file", "f.txt")
+	fw.Write([]byte("form"))
+	mw.Close()
+	seeds = append(seeds, rawRequest("POST", "/"+testBucket, fmt.Sprintf("Content-Type: %s\r\nContent-Length: %d\r\n", mw.FormDataContentType(), buf.Len()), []byte(buf.String())))
 	return seeds
 }
 
 // independentSignature recomputes what a correct signature for r must be,
 // parsing the auth fields separately from the server's parser.
 func independentSignature(r *http.Request, bucket, key string) (provided, want string, ok bool) {
-	secrets := map[string]string{ownerAK: ownerSK, stsAK: stsSK}
+	secrets := map[string]string{ownerAK: ownerSK, stsAK: stsSK, "LTAI5tTestAccessKeyId": "TestAccessKeySecret123"}
 	q := r.URL.Query()
 	var cred, ts string
 	var add []string
@@ -161,6 +174,14 @@ func TestFuzzSeedsAreValid(t *testing.T) {
 		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(string(raw))))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if r.Method == "POST" {
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, r)
+			if w.Code != 204 {
+				t.Fatalf("form seed refused: %d %s", w.Code, w.Body)
+			}
+			continue
 		}
 		tg := s.resolve(r)
 		if who, e := s.authenticate(r, tg.bucket, tg.key); e != nil || who.user == nil {

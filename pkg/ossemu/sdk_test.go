@@ -186,7 +186,18 @@ func TestSDKv2ObjectLifecycle(t *testing.T) {
 }
 
 func TestSDKv2ForbidOverwriteAndDigest(t *testing.T) {
-	env := newEnv(t, nil)
+	for _, store := range []string{"memory", "folder"} {
+		t.Run(store, func(t *testing.T) {
+			var dir string
+			if store == "folder" {
+				dir = t.TempDir()
+			}
+			testForbidOverwriteAndDigest(t, newEnv(t, func(c *Config) { c.Dir = dir }))
+		})
+	}
+}
+
+func testForbidOverwriteAndDigest(t *testing.T, env *testEnv) {
 	c := env.client(ownerAK, ownerSK)
 	ctx := context.Background()
 	req := func(body string) *oss.PutObjectRequest {
@@ -217,6 +228,10 @@ func TestSDKv2ForbidOverwriteAndDigest(t *testing.T) {
 	wantServiceError(t, err, 400, "InvalidDigest", "0017-00000502")
 	_, err = c.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(testBucket), Key: oss.Ptr("digest.txt")})
 	wantServiceError(t, err, 404, "NoSuchKey", "")
+	if objs := env.s.store.listing(testBucket, ""); len(objs) != 1 || objs[0].Key != "once.txt" {
+		t.Fatalf("store holds %d objects", len(objs))
+	}
+	assertNoDebris(t, env.dir)
 }
 
 func TestSDKv2List(t *testing.T) {

@@ -170,3 +170,31 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutingErrors(t *testing.T) {
+	env := newEnv(t, nil)
+	now := time.Now()
+	for _, c := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"PATCH", "/" + testBucket + "/k", 405, "MethodNotAllowed"},
+		{"POST", "/" + testBucket + "/k", 405, "MethodNotAllowed"},
+		{"PUT", "/" + testBucket + "/", 405, "MethodNotAllowed"},
+		{"GET", "/", 405, "MethodNotAllowed"},
+		{"GET", "/" + testBucket + "/k?acl", 501, "NotImplemented"},
+		{"GET", "/nosuchbucket/k", 404, "NoSuchBucket"},
+		{"GET", "/" + testBucket + "?list-type=3", 400, "InvalidArgument"},
+		{"GET", "/" + testBucket + "?encoding-type=base64", 400, "InvalidArgument"},
+		{"PUT", "/" + testBucket + "/k?partNumber=1&uploadId=nope", 404, "NoSuchUpload"},
+		{"PUT", "/" + testBucket + "/k?partNumber=0&uploadId=nope", 400, "InvalidArgument"},
+		{"PUT", "/" + testBucket + "/k?uploadId=nope", 400, "InvalidArgument"},
+	} {
+		r := signedRequest(t, c.method, env.endpoint+c.path, strings.NewReader("x"), nil, ownerAK, ownerSK, now)
+		resp := doReq(t, r)
+		if e := parseErr(t, resp.body); resp.status != c.status || e.Code != c.code {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, resp.status, e.Code, c.status, c.code)
+		}
+	}
+}
