@@ -59,7 +59,12 @@ type options struct {
 	endpoint     string // override the OSS endpoint (fault tests)
 	maxDirect    int64
 	origins      []string
+	sts          bool   // sign with STS credentials (a security token) instead of the RAM pair
+	publicKeyPEM []byte // verify tokens with this key instead of hsSecret
+	ossLogs      io.Writer
 }
+
+const stsToken = "CAIS-sts-security-token-for-tests-0123456789"
 
 func newEnv(t *testing.T, o options) *env {
 	t.Helper()
@@ -73,13 +78,22 @@ func newEnv(t *testing.T, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ram := ossemu.User{AccessKeyID: ramID, AccessKeySecret: ramSecret, Policy: ossemu.PutPolicy(bucket, keys.Pattern())}
+	creds := storage.Credentials(ramID, ramSecret, nil)
+	if o.sts {
+		ram.SecurityToken = stsToken
+		stsEnv := map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": ramID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ramSecret, "ALIBABA_CLOUD_SECURITY_TOKEN": stsToken}
+		creds = storage.Credentials("", "", func(k string) string { return stsEnv[k] })
+	}
+	var ossLog *slog.Logger
+	if o.ossLogs != nil {
+		ossLog = slog.New(slog.NewJSONHandler(o.ossLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	srv, err := ossemu.New(ossemu.Config{
 		Region:  region,
 		Buckets: []string{bucket},
-		Users: []ossemu.User{
-			{AccessKeyID: ramID, AccessKeySecret: ramSecret, Policy: ossemu.PutPolicy(bucket, keys.Pattern())},
-			{AccessKeyID: ownerID, AccessKeySecret: ownerSecret},
-		},
+		Users:   []ossemu.User{ram, {AccessKeyID: ownerID, AccessKeySecret: ownerSecret}},
+		Logger:  ossLog,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -96,15 +110,17 @@ func newEnv(t *testing.T, o options) *env {
 	}
 	store, err := storage.New(storage.Config{
 		Bucket: bucket, Region: region, Endpoint: endpoint, PathStyle: true,
-		Credentials:    storage.Credentials(ramID, ramSecret, nil),
+		Credentials:    creds,
 		ConnectTimeout: time.Second, RequestTimeout: 2 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := auth.NewVerifier(context.Background(), auth.Config{
-		HS256Secret: hsSecret, Issuer: issuer, Audience: audience, Leeway: 30 * time.Second,
-	})
+	ac := auth.Config{HS256Secret: hsSecret, Issuer: issuer, Audience: audience, Leeway: 30 * time.Second}
+	if o.publicKeyPEM != nil {
+		ac.HS256Secret, ac.PublicKeyPEM = nil, o.publicKeyPEM
+	}
+	verifier, err := auth.NewVerifier(context.Background(), ac)
 	if err != nil {
 		t.Fatal(err)
 	}

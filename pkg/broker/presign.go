@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
@@ -121,6 +122,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
 			return errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 64 KiB")
 		}
 		return errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD, changing
+	// the key the caller asked for instead of refusing it.
+	if !utf8.Valid(body) {
+		return errorf(http.StatusBadRequest, "invalid_request", "the request body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
