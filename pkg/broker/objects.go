@@ -2,7 +2,6 @@ package broker
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -58,17 +57,15 @@ func (b *Broker) putObject(w http.ResponseWriter, r *http.Request, rawKey string
 		return aerr
 	}
 
-	// Read at most one byte past the limit: enough to know it is over.
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.cfg.MaxDirectUploadBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return b.tooLarge()
-		}
-		return errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
-	}
-	if r.ContentLength >= 0 && int64(len(body)) != r.ContentLength {
+	// One buffer of the body's size; at most one byte past the limit.
+	body, err := readBody(w, r, b.cfg.MaxDirectUploadBytes)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return b.tooLarge()
+	case errors.Is(err, errBodyLength):
 		return errorf(http.StatusBadRequest, "invalid_request", "the body is shorter than its Content-Length")
+	case err != nil:
+		return errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
 	}
 	obj, err := b.cfg.Storage.Put(r.Context(), storage.Upload{
 		Key: key, ContentType: ct, ContentMD5: md5, Overwrite: overwrite,

@@ -52,9 +52,11 @@ type Config struct {
 
 // Client presigns and stores objects in one bucket.
 type Client struct {
-	oss    *oss.Client
-	bucket string
-	creds  credentials.CredentialsProvider
+	oss     *oss.Client
+	bucket  string
+	creds   credentials.CredentialsProvider
+	presign *presigner
+	now     func() time.Time // tests
 }
 
 // New builds the OSS client. It does no network I/O.
@@ -74,7 +76,10 @@ func New(cfg Config) (*Client, error) {
 		// content-length is signed only when the request sets it, which
 		// only a presign with contentLength does.
 		WithAdditionalHeaders([]string{"content-length"}).
-		WithRetryMaxAttempts(2)
+		WithRetryMaxAttempts(2).
+		// Put always sends Content-MD5, which OSS checks before storing;
+		// the SDK's CRC64 of the same bytes would be a second pass.
+		WithDisableUploadCRC64Check(true)
 	if cfg.ConnectTimeout > 0 {
 		c = c.WithConnectTimeout(cfg.ConnectTimeout)
 	}
@@ -84,7 +89,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		c = c.WithHttpClient(cfg.HTTPClient)
 	}
-	return &Client{oss: oss.NewClient(c), bucket: cfg.Bucket, creds: cfg.Credentials}, nil
+	ps, err := newPresigner(cfg.Bucket, cfg.Region, cfg.Endpoint, cfg.PathStyle)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{oss: oss.NewClient(c), bucket: cfg.Bucket, creds: cfg.Credentials, presign: ps, now: time.Now}, nil
 }
 
 // Bucket returns the bucket the client writes to.
@@ -161,30 +170,23 @@ type Presigned struct {
 // PresignPut signs a PUT of u valid for ttl (at most the credentials' own
 // remaining lifetime, for STS credentials that say when they expire).
 func (c *Client) PresignPut(ctx context.Context, u Upload, ttl time.Duration) (Presigned, error) {
-	expires := time.Now().Add(ttl).Truncate(time.Second)
-	if cr, err := c.creds.GetCredentials(ctx); err != nil {
+	now := c.now()
+	expires := now.Add(ttl).Truncate(time.Second)
+	cr, err := c.creds.GetCredentials(ctx)
+	if err != nil {
 		return Presigned{}, fmt.Errorf("presign %q: %w: %w", u.Key, ErrCredentials, err)
-	} else if cr.Expires != nil && cr.Expires.Before(expires) {
+	}
+	if cr.Expires != nil && cr.Expires.Before(expires) {
 		expires = cr.Expires.Truncate(time.Second)
 	}
-	res, err := c.oss.Presign(ctx, u.request(c.bucket), oss.PresignExpiration(expires))
+	ps, err := c.presign.presign(cr, &u, now, expires)
 	if err != nil {
-		return Presigned{}, fmt.Errorf("presign %q: %w", u.Key, classify(err))
+		if errors.Is(err, ErrCredentials) {
+			return Presigned{}, fmt.Errorf("presign %q: %w", u.Key, ErrCredentials)
+		}
+		return Presigned{}, fmt.Errorf("presign %q: %w: %w", u.Key, ErrUnavailable, err)
 	}
-	headers := make(map[string]string, len(res.SignedHeaders))
-	for k, v := range res.SignedHeaders {
-		headers[headerName(k)] = v
-	}
-	return Presigned{Method: res.Method, URL: res.URL, Headers: headers, Expires: res.Expiration}, nil
-}
-
-// headerName writes x-oss-* headers in lower case, as OSS documents them,
-// and the others in canonical form.
-func headerName(k string) string {
-	if len(k) > 6 && strings.EqualFold(k[:6], "x-oss-") {
-		return strings.ToLower(k)
-	}
-	return http.CanonicalHeaderKey(k)
+	return ps, nil
 }
 
 // Object is what was stored.
