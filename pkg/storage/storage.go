@@ -189,6 +189,15 @@ func (c *Client) PresignPut(ctx context.Context, u Upload, ttl time.Duration) (P
 	return ps, nil
 }
 
+// headerName writes x-oss-* headers in lower case, as OSS documents them,
+// and the others in canonical form.
+func headerName(k string) string {
+	if len(k) > 6 && strings.EqualFold(k[:6], "x-oss-") {
+		return strings.ToLower(k)
+	}
+	return http.CanonicalHeaderKey(k)
+}
+
 // Object is what was stored.
 type Object struct {
 	Bucket      string
