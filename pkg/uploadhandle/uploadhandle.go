@@ -1,0 +1,184 @@
+// Package uploadhandle seals and opens the handle the broker gives out for a
+// multipart upload: a compact, URL-safe token that binds the OSS upload id
+// to the bucket, key, content type, overwrite choice, size plan and caller
+// (JWT sub), and expires.
+//
+// Without it, anyone who learns an upload id could sign parts of, complete
+// or abort someone else's upload (Uppy Companion trusts the uploadId and a
+// ?key= from the query; Supabase storage#1390). With it, the broker only
+// acts on an upload it started itself, for the same subject, on the key the
+// key gate allowed.
+//
+// Format:
+//
+//	base64url(payload) "." base64url(HMAC-SHA256(k, "ossbroker.upload-handle.v1." + base64url(payload)))
+//
+// payload is a JSON object with a version field ("v":1); both parts are
+// unpadded base64url, decoded strictly. k is derived from a configured
+// secret (DeriveKey), so that every FC instance, which shares no memory with
+// the others, computes the same key. The MAC is checked in constant time
+// before the payload is parsed.
+package uploadhandle
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Version is the payload version this package writes and accepts.
+const Version = 1
+
+// MinSecretBytes is the shortest secret DeriveKey accepts.
+const MinSecretBytes = 32
+
+// MaxLen bounds a handle: a 1023-byte key, base64url-encoded with the other
+// fields, stays well under it.
+const MaxLen = 4096
+
+// derivationLabel separates the handle key from every other use of the
+// secret it is derived from (the OSS AccessKey secret, the JWT secret).
+const derivationLabel = "ossbroker/multipart-upload-handle/v1"
+
+// macContext is prefixed to the signed text, so that a MAC made under this
+// key can never be mistaken for one over another kind of message.
+const macContext = "ossbroker.upload-handle.v1."
+
+// ErrInvalid is the one error Open returns, whatever was wrong (forged,
+// truncated, tampered, expired, wrong version): callers answer the same way
+// to all of them.
+var ErrInvalid = errors.New("uploadhandle: invalid or expired handle")
+
+// Claims is what a handle binds.
+type Claims struct {
+	Bucket      string
+	Key         string
+	UploadID    string
+	Subject     string
+	ContentType string
+	Overwrite   bool
+	// Size is the object size the caller declared at initiate (0 when not
+	// declared); PartSize is the size of every part but the last.
+	Size     int64
+	PartSize int64
+	Expires  time.Time // whole seconds
+}
+
+// payload is the JSON form; short names keep the handle compact.
+type payload struct {
+	V int    `json:"v"`
+	B string `json:"b"`
+	K string `json:"k"`
+	U string `json:"u"`
+	S string `json:"s"`
+	T string `json:"t"`
+	O bool   `json:"o,omitempty"`
+	Z int64  `json:"z,omitempty"`
+	P int64  `json:"p"`
+	E int64  `json:"e"`
+}
+
+// Sealer seals and opens handles with one key. It is safe for concurrent
+// use.
+type Sealer struct {
+	key []byte
+}
+
+// DeriveKey turns a configured secret into the handle key:
+// HMAC-SHA256(secret, label). The secret must be at least MinSecretBytes.
+func DeriveKey(secret []byte) ([]byte, error) {
+	if len(secret) < MinSecretBytes {
+		return nil, fmt.Errorf("uploadhandle: the secret is %d bytes; at least %d are required", len(secret), MinSecretBytes)
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(derivationLabel))
+	return m.Sum(nil), nil
+}
+
+// New returns a Sealer using key (from DeriveKey, or any 32 random bytes).
+func New(key []byte) (*Sealer, error) {
+	if len(key) < 32 {
+		return nil, errors.New("uploadhandle: the key must be at least 32 bytes")
+	}
+	return &Sealer{key: bytes.Clone(key)}, nil
+}
+
+var enc = base64.RawURLEncoding.Strict()
+
+// Seal returns the handle for c. Every string field but ContentType must be
+// non-empty valid UTF-8, and Expires must be set.
+func (s *Sealer) Seal(c Claims) (string, error) {
+	if c.Bucket == "" || c.Key == "" || c.UploadID == "" || c.Subject == "" || c.Expires.IsZero() || c.PartSize <= 0 || c.Size < 0 {
+		return "", errors.New("uploadhandle: bucket, key, upload id, subject, part size and expiry are required")
+	}
+	for _, v := range []string{c.Bucket, c.Key, c.UploadID, c.Subject, c.ContentType} {
+		if !utf8.ValidString(v) {
+			return "", errors.New("uploadhandle: fields must be valid UTF-8")
+		}
+	}
+	raw, err := json.Marshal(payload{V: Version, B: c.Bucket, K: c.Key, U: c.UploadID, S: c.Subject, T: c.ContentType,
+		O: c.Overwrite, Z: c.Size, P: c.PartSize, E: c.Expires.Unix()})
+	if err != nil {
+		return "", err
+	}
+	body := enc.EncodeToString(raw)
+	h := body + "." + enc.EncodeToString(s.mac(body))
+	if len(h) > MaxLen {
+		return "", errors.New("uploadhandle: handle too long")
+	}
+	return h, nil
+}
+
+func (s *Sealer) mac(body string) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(macContext))
+	m.Write([]byte(body))
+	return m.Sum(nil)
+}
+
+// Open verifies h and returns its claims if it is still valid at now.
+// Any failure is ErrInvalid.
+func (s *Sealer) Open(h string, now time.Time) (Claims, error) {
+	if len(h) == 0 || len(h) > MaxLen {
+		return Claims{}, ErrInvalid
+	}
+	body, sig, ok := strings.Cut(h, ".")
+	if !ok || body == "" || strings.Contains(sig, ".") {
+		return Claims{}, ErrInvalid
+	}
+	got, err := enc.DecodeString(sig)
+	if err != nil || len(got) != sha256.Size {
+		return Claims{}, ErrInvalid
+	}
+	if !hmac.Equal(got, s.mac(body)) {
+		return Claims{}, ErrInvalid
+	}
+	// Authentic from here on: the payload was written by Seal with this
+	// key. It is still parsed strictly.
+	raw, err := enc.DecodeString(body)
+	if err != nil {
+		return Claims{}, ErrInvalid
+	}
+	var p payload
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&p) != nil || dec.More() {
+		return Claims{}, ErrInvalid
+	}
+	if p.V != Version || p.B == "" || p.K == "" || p.U == "" || p.S == "" || p.P <= 0 || p.Z < 0 {
+		return Claims{}, ErrInvalid
+	}
+	exp := time.Unix(p.E, 0)
+	if !now.Before(exp) {
+		return Claims{}, ErrInvalid
+	}
+	return Claims{Bucket: p.B, Key: p.K, UploadID: p.U, Subject: p.S, ContentType: p.T, Overwrite: p.O,
+		Size: p.Z, PartSize: p.P, Expires: exp.UTC()}, nil
+}
