@@ -95,6 +95,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 		MaxUploadBytes:       cfg.MaxUploadBytes,
 		MaxDirectUploadBytes: cfg.MaxDirectUploadBytes,
 		AllowedOrigins:       cfg.AllowedOrigins,
+		Webhooks:             cfg.Webhooks.Sources,
+		WebhookTolerance:     cfg.Webhooks.Tolerance,
 		Extra:                extra,
 		Logger:               log,
 	})

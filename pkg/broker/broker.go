@@ -7,6 +7,7 @@
 //	POST /v1/presign                presigned V4 PUT URL for a key or folder
 //	PUT  /v1/objects/{key}          direct upload of a small payload
 //	POST /v1/objects/{folder}/      direct upload, the broker picks the name
+//	POST /v1/webhooks/{source}      signed webhook, stored once (webhooks.go)
 //	GET  /healthz                   liveness, no auth
 //	OPTIONS *                       CORS preflight for ALLOWED_ORIGINS
 package broker
@@ -25,6 +26,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/requestid"
 	"github.com/ossbroker/ossbroker/pkg/storage"
+	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
 
 // Config wires the broker to its parts. Everything in it is built once per
@@ -41,6 +43,12 @@ type Config struct {
 	MaxDirectUploadBytes int64
 	AllowedOrigins       []string // exact origins, or "*"
 
+	// Webhooks are the senders POST /v1/webhooks/{source} accepts (none:
+	// every delivery gets 401); WebhookTolerance bounds their signed
+	// timestamps (webhook.DefaultTolerance when zero).
+	Webhooks         []webhook.Source
+	WebhookTolerance time.Duration
+
 	// Extra serves GET/HEAD requests no API route claims, without auth
 	// (local mode's demo page). Nil means 404.
 	Extra http.Handler
@@ -51,9 +59,10 @@ type Config struct {
 
 // Broker is the HTTP API.
 type Broker struct {
-	cfg Config
-	log *slog.Logger
-	now func() time.Time
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	hooks webhooks
 }
 
 // New checks cfg and returns the handler.
@@ -70,6 +79,9 @@ func New(cfg Config) (*Broker, error) {
 	}
 	if b.now == nil {
 		b.now = time.Now
+	}
+	if err := b.initWebhooks(); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -110,6 +122,11 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route = objectsPrefix + "*"
 		if err = allow(r, http.MethodPut, http.MethodPost); err == nil {
 			err = b.putObject(rec, r, path[len(objectsPrefix):])
+		}
+	case strings.HasPrefix(path, webhooksPrefix):
+		route = webhooksPrefix + "*"
+		if err = allow(r, http.MethodPost); err == nil {
+			err = b.webhook(rec, r, path[len(webhooksPrefix):])
 		}
 	case b.cfg.Extra != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(path, "/v1/"):
 		route = "extra"
@@ -156,6 +173,9 @@ func (b *Broker) resolveKey(r *http.Request, key string, p auth.Principal, conte
 	final, err := b.cfg.Keys.Resolve(key, p, contentType)
 	switch {
 	case err == nil:
+		if aerr := b.reservedForWebhooks(final); aerr != nil {
+			return "", aerr
+		}
 		return final, nil
 	case errors.Is(err, objectkey.ErrOutsidePrefix):
 		return "", errorf(http.StatusForbidden, "key_outside_prefix", err.Error())

@@ -59,6 +59,8 @@ type Config struct {
 
 	OSSConnectTimeout time.Duration
 	OSSRequestTimeout time.Duration
+
+	Webhooks Webhooks // WEBHOOK_SOURCES, WEBHOOK_TOLERANCE (webhooks.go)
 }
 
 // JWT holds exactly one key source and the claim checks.
@@ -130,6 +132,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.JWT = l.jwt()
 	c.AllowedOrigins = l.origins("ALLOWED_ORIGINS")
 	c.LogLevel = l.level("LOG_LEVEL")
+	c.Webhooks = l.webhooks()
 
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)

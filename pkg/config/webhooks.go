@@ -1,0 +1,96 @@
+package config
+
+import (
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ossbroker/ossbroker/pkg/webhook"
+)
+
+// Webhooks configures POST /v1/webhooks/{source}. No sources means the
+// route answers every source with the uniform 401.
+type Webhooks struct {
+	Sources   []webhook.Source
+	Tolerance time.Duration
+}
+
+// MaxWebhookTolerance bounds WEBHOOK_TOLERANCE: a signed timestamp is the
+// only thing that limits replays of a captured Standard or Stripe delivery.
+const MaxWebhookTolerance = time.Hour
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// reservedSecretEnvs are variables that hold other secrets: a webhook
+// source must never be keyed with them (a typo here would turn the OSS or
+// JWT secret into something a webhook sender is handed).
+var reservedSecretEnvs = map[string]bool{
+	"OSS_ACCESS_KEY_ID": true, "OSS_ACCESS_KEY_SECRET": true, "JWT_HS256_SECRET": true,
+	"ALIBABA_CLOUD_ACCESS_KEY_ID": true, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": true, "ALIBABA_CLOUD_SECURITY_TOKEN": true,
+	"OSS_EMULATOR_OWNER_KEY_SECRET": true,
+}
+
+// webhooks reads WEBHOOK_SOURCES and WEBHOOK_TOLERANCE.
+//
+// WEBHOOK_SOURCES is a comma-separated list of name:scheme:SECRET_ENV, e.g.
+// "github:github:GITHUB_WEBHOOK_SECRET,billing:stripe:STRIPE_WEBHOOK_SECRET".
+// name is 1-64 of [a-z0-9-] (the {source} in the URL and a key segment),
+// scheme is standard, github or stripe, and SECRET_ENV names the variable
+// that holds the secret, which is read here, once. The secret itself never
+// appears in WEBHOOK_SOURCES, so listing the sources (in s.yaml, in logs of
+// the environment) shows no secret, and no error message quotes it.
+func (l *loader) webhooks() Webhooks {
+	w := Webhooks{Tolerance: webhook.DefaultTolerance}
+	if v := strings.TrimSpace(l.getenv("WEBHOOK_TOLERANCE")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > MaxWebhookTolerance {
+			l.fail("WEBHOOK_TOLERANCE", "%q is not a duration between 1s and 1h", v)
+		} else {
+			w.Tolerance = d
+		}
+	}
+	seen := map[string]bool{}
+	for entry := range strings.SplitSeq(l.getenv("WEBHOOK_SOURCES"), ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		parts := strings.Split(entry, ":")
+		if len(parts) != 3 {
+			l.fail("WEBHOOK_SOURCES", "%q is not name:scheme:SECRET_ENV_NAME", entry)
+			continue
+		}
+		name, scheme, env := parts[0], webhook.Scheme(parts[1]), parts[2]
+		switch {
+		case !webhook.ValidName(name):
+			l.fail("WEBHOOK_SOURCES", "source name %q is not 1-64 of [a-z0-9-]", name)
+			continue
+		case seen[name]:
+			l.fail("WEBHOOK_SOURCES", "source %q is listed twice", name)
+			continue
+		case scheme != webhook.Standard && scheme != webhook.GitHub && scheme != webhook.Stripe:
+			l.fail("WEBHOOK_SOURCES", "source %q: scheme %q is not one of standard, github, stripe", name, scheme)
+			continue
+		case !envNameRE.MatchString(env):
+			l.fail("WEBHOOK_SOURCES", "source %q: %q is not an environment variable name", name, env)
+			continue
+		case reservedSecretEnvs[env] || strings.HasPrefix(env, "WEBHOOK_SOURCES") || env == "WEBHOOK_TOLERANCE":
+			l.fail("WEBHOOK_SOURCES", "source %q: %s holds other configuration; give the webhook secret its own variable", name, env)
+			continue
+		}
+		seen[name] = true
+		secret := l.getenv(env)
+		if secret == "" {
+			l.fail(env, "is unset or empty; WEBHOOK_SOURCES names it as the secret of source %q", name)
+			continue
+		}
+		src, err := webhook.NewSource(name, scheme, env, strings.TrimSpace(secret))
+		if err != nil {
+			// NewSource names the variable and never quotes the secret.
+			l.fail(env, "%v", err)
+			continue
+		}
+		w.Sources = append(w.Sources, src)
+	}
+	return w
+}
