@@ -5,15 +5,27 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: run test test-short build zip deploy lint bench fuzz load clean tools
+.PHONY: run test test-browser test-short build zip deploy lint bench fuzz load clean tools
 
 ## run: local mode, broker + local OSS server, no cloud account
 run:
 	$(GO) run ./functions/broker -dev
 
-## test: every Go test (unit, integration over loopback, compiled-binary FC runtime test)
+## test: every Go test (unit, integration over loopback, compiled-binary FC runtime test, and the
+## real-browser test of the demo page when Chromium and functions/broker/webtest/node_modules are there)
 test:
 	$(GO) test -race -count=1 ./...
+	@if [ ! -x /usr/bin/chromium ] || [ ! -f functions/broker/webtest/node_modules/playwright-core/package.json ]; then \
+	  echo; \
+	  echo "!!! SKIPPED: the real-browser test (TestBrowser in functions/broker) did not run: it needs /usr/bin/chromium"; \
+	  echo "!!! and functions/broker/webtest/node_modules: apt-get install chromium; (cd functions/broker/webtest && npm ci)."; \
+	  echo "!!! .ci/run installs both and turns this skip into a failure (OSSBROKER_REQUIRE_BROWSER=1)."; \
+	  echo; \
+	fi
+
+## test-browser: only the real-browser test, verbose (screenshot in functions/broker/webtest/out/)
+test-browser:
+	$(GO) test -count=1 -v -run '^TestBrowser$$' ./functions/broker
 
 ## build: the FC3 code package binary, dist/main (linux/amd64, static)
 build:

@@ -22,6 +22,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/fcemu"
 	"github.com/ossbroker/ossbroker/pkg/fchttp"
+	"github.com/ossbroker/ossbroker/pkg/ossconfig"
 	"github.com/ossbroker/ossbroker/pkg/ossemu"
 )
 
@@ -105,7 +106,7 @@ func runDev(ossOnly bool) int {
 		return 0
 	}
 
-	h, closeFn, err := build(ctx, cfg, log, env.get, nil)
+	h, closeFn, err := build(ctx, cfg, log, env.get, demoPage(cfg, env.get("JWT_HS256_SECRET")))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "broker:", err)
 		return 1
@@ -163,10 +164,19 @@ func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger) (*ossemu.Server
 			return nil, fmt.Errorf("OSS_EMULATOR_POLICY: %w", err)
 		}
 	}
+	// The bucket CORS rule is the one -print-bucket-cors prints for
+	// production, for ALLOWED_ORIGINS plus the demo page's own origins, so
+	// the browser test proves that rule; a second rule keeps GET, HEAD and
+	// POST (PostObject) open to the same origins.
 	origins := append([]string{}, cfg.AllowedOrigins...)
 	if b := env.get("BROKER_ADDR"); b != "" {
-		origins = append(origins, "http://"+b)
+		origins = append(origins, pageOrigins(b)...)
 	}
+	upload, err := ossconfig.BucketCORS(origins)
+	if err != nil {
+		return nil, err
+	}
+	put := upload.CORSRule[0]
 	srv, err := ossemu.New(ossemu.Config{
 		Region:  cfg.Region,
 		Buckets: []string{cfg.Bucket},
@@ -175,7 +185,12 @@ func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger) (*ossemu.Server
 			{AccessKeyID: cfg.AccessKeyID, AccessKeySecret: cfg.AccessKeySecret, Policy: policy},
 			{AccessKeyID: env.get("OSS_EMULATOR_OWNER_KEY_ID"), AccessKeySecret: env.get("OSS_EMULATOR_OWNER_KEY_SECRET")},
 		},
-		CORS:   []ossemu.CORSRule{ossemu.BrowserUploadCORS(origins...)},
+		CORS: []ossemu.CORSRule{
+			{AllowedOrigins: put.AllowedOrigin, AllowedMethods: put.AllowedMethod, AllowedHeaders: put.AllowedHeader,
+				ExposeHeaders: put.ExposeHeader, MaxAgeSeconds: put.MaxAgeSeconds},
+			{AllowedOrigins: origins, AllowedMethods: []string{"GET", "HEAD", "POST"}, AllowedHeaders: []string{"*"},
+				ExposeHeaders: ossemu.BrowserUploadCORS().ExposeHeaders, MaxAgeSeconds: put.MaxAgeSeconds},
+		},
 		Logger: log,
 	})
 	if err != nil {
@@ -204,7 +219,8 @@ func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string
 		return
 	}
 	base := "http://" + brokerAddr
-	fmt.Fprintf(w, "  broker (FC3 HTTP trigger)   %s\n\n", base)
+	fmt.Fprintf(w, "  broker (FC3 HTTP trigger)   %s\n", base)
+	fmt.Fprintf(w, "  demo page (browser upload)  %s/\n\n", base)
 	secret := env.get("JWT_HS256_SECRET")
 	if secret == "" {
 		fmt.Fprintf(w, "  JWT keys come from your JWT_PUBLIC_KEY / JWT_JWKS(_URL): bring your own token.\n\n")

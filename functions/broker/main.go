@@ -25,7 +25,12 @@ import (
 func main() {
 	dev := flag.Bool("dev", false, "run locally: OSS server, FC runtime API and HTTP trigger on this machine")
 	ossOnly := flag.Bool("oss-only", false, "with -dev: start only the local OSS server")
+	printRAM := flag.Bool("print-ram-policy", false, "print the least-privilege RAM policy (JSON) for this configuration and exit")
+	printCORS := flag.Bool("print-bucket-cors", false, "print the bucket CORS rules (ossutil put-bucket-cors JSON) browser uploads need and exit")
 	flag.Parse()
+	if *printRAM || *printCORS {
+		os.Exit(printOSSConfig(os.Stdout, os.Stderr, config.FromEnv, *printRAM, *printCORS))
+	}
 	if *dev {
 		os.Exit(runDev(*ossOnly))
 	}

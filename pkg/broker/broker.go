@@ -9,6 +9,7 @@
 //	POST /v1/objects/{folder}/      direct upload, the broker picks the name
 //	POST /v1/webhooks/{source}      signed webhook, stored once (webhooks.go)
 //	GET  /healthz                   liveness, no auth
+//	GET  /openapi.yaml              the OpenAPI 3.1 description, no auth
 //	OPTIONS *                       CORS preflight for ALLOWED_ORIGINS
 package broker
 
@@ -113,6 +114,10 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/healthz":
 		if err = allow(r, http.MethodGet, http.MethodHead); err == nil {
 			writeJSON(rec, http.StatusOK, map[string]string{"status": "ok"})
+		}
+	case path == "/openapi.yaml":
+		if err = allow(r, http.MethodGet, http.MethodHead); err == nil {
+			serveOpenAPI(rec, r)
 		}
 	case path == "/v1/presign":
 		if err = allow(r, http.MethodPost); err == nil {

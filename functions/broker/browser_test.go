@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+)
+
+// chromiumPath is Debian's chromium package (apt-get install chromium).
+const chromiumPath = "/usr/bin/chromium"
+
+// TestBrowser runs local mode's demo page in headless Chromium
+// (webtest/browser.test.mjs, playwright-core): a small text file and a
+// 20 MiB binary file go cross-origin to the local OSS server through the
+// bucket CORS rule, with progress; a key outside the prefix shows the 403;
+// an origin the rule does not list cannot upload. Then the OSS SDK, with
+// the owner's key pair, checks that the bucket holds exactly the two files'
+// bytes and nothing else.
+//
+// Without Chromium or webtest/node_modules (npm ci) the test skips, unless
+// OSSBROKER_REQUIRE_BROWSER=1 (CI), which makes that a failure.
+func TestBrowser(t *testing.T) {
+	missing := func(what string) {
+		t.Helper()
+		if os.Getenv("OSSBROKER_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("OSSBROKER_REQUIRE_BROWSER=1 but %s", what)
+		}
+		t.Skipf("SKIPPED the real-browser test: %s (apt-get install chromium; cd functions/broker/webtest && npm ci)", what)
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		missing(chromiumPath + " is not installed")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("node is not on PATH")
+	}
+	if _, err := os.Stat(filepath.Join("webtest", "node_modules", "playwright-core", "package.json")); err != nil {
+		missing("webtest/node_modules has no playwright-core")
+	}
+
+	// The files: a small text file and 20 MiB of random bytes.
+	dir := t.TempDir()
+	text := []byte("hello from a real browser, " + time.Now().UTC().Format(time.RFC3339Nano) + "\n")
+	big := make([]byte, 20<<20)
+	rand.Read(big)
+	want := map[string][]byte{"hello.txt": text, "random-20MiB.bin": big}
+	wantType := map[string]string{"hello.txt": "text/plain", "random-20MiB.bin": "application/octet-stream"}
+	paths := []string{filepath.Join(dir, "hello.txt"), filepath.Join(dir, "random-20MiB.bin")}
+	for _, p := range paths {
+		if err := os.WriteFile(p, want[filepath.Base(p)], 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	const ownerID, ownerSecret = "LTAI5tOwnerBrowserTest", "OwnerSecretForBrowserTest0"
+	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
+	dev := startLocalMode(t,
+		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+t.TempDir(),
+		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret,
+		"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "OSS_ENDPOINT=", "ALLOWED_ORIGINS=", "UPLOAD_PREFIX=",
+		"ALLOWED_CONTENT_TYPES=", "JWT_HS256_SECRET=", "JWT_PUBLIC_KEY=", "JWT_JWKS_URL=", "JWT_JWKS=",
+		"JWT_ISSUER=", "JWT_AUDIENCE=", "FC_RUNTIME_API=")
+
+	outDir, err := filepath.Abs(filepath.Join("webtest", "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resultFile := filepath.Join(t.TempDir(), "result.json")
+	filesJSON, _ := json.Marshal(paths)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "browser.test.mjs")
+	cmd.Dir = "webtest"
+	cmd.Env = append(os.Environ(), "BROKER_URL=http://"+brokerAddr, "UPLOAD_FILES="+string(filesJSON),
+		"OUT_DIR="+outDir, "RESULT_FILE="+resultFile, "CHROMIUM="+chromiumPath)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	t.Logf("node --test browser.test.mjs (%s):\n%s", time.Since(start).Round(time.Millisecond), out)
+	if err != nil {
+		t.Fatalf("the browser test failed: %v\nlocal mode's output:\n%s", err, dev)
+	}
+	raw, err := os.ReadFile(resultFile)
+	if err != nil {
+		t.Fatalf("the browser test wrote no result: %v", err)
+	}
+	var result struct {
+		Uploads map[string]string
+		Refused []string
+	}
+	if err := json.Unmarshal(raw, &result); err != nil {
+		t.Fatal(err)
+	}
+
+	// What the bucket holds, read with the owner's key pair.
+	client := oss.NewClient(oss.LoadDefaultConfig().WithRegion(testRegion).WithEndpoint("http://" + ossAddr).
+		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(ownerID, ownerSecret)))
+	var wantKeys []string
+	for name, body := range want {
+		key, ok := result.Uploads[name]
+		if !ok {
+			t.Fatalf("the page reported no key for %s: %s", name, raw)
+		}
+		wantKeys = append(wantKeys, key)
+		res, err := client.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(testBucket), Key: oss.Ptr(key)})
+		if err != nil {
+			t.Fatalf("GetObject %s: %v", key, err)
+		}
+		got, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, body) {
+			t.Errorf("%s holds %d bytes that differ from the %d uploaded", key, len(got), len(body))
+		}
+		if ct := oss.ToString(res.ContentType); ct != wantType[name] {
+			t.Errorf("%s: Content-Type %q, want %q", key, ct, wantType[name])
+		}
+	}
+	for _, key := range result.Refused {
+		_, err := client.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(testBucket), Key: oss.Ptr(key)})
+		var se *oss.ServiceError
+		if !errors.As(err, &se) || se.StatusCode != 404 {
+			t.Errorf("refused upload %s: HEAD says %v, want 404", key, err)
+		}
+	}
+	list, err := client.ListObjectsV2(ctx, &oss.ListObjectsV2Request{Bucket: oss.Ptr(testBucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range list.Contents {
+		keys = append(keys, oss.ToString(o.Key))
+	}
+	slices.Sort(keys)
+	slices.Sort(wantKeys)
+	if !slices.Equal(keys, wantKeys) {
+		t.Errorf("the bucket holds %v, want exactly %v", keys, wantKeys)
+	}
+	if _, err := os.Stat(filepath.Join(outDir, "uploads.png")); err != nil {
+		t.Errorf("no screenshot: %v", err)
+	}
+}
+
+// startLocalMode runs `broker -dev` and waits for its banner's demo page
+// line. The returned buffer holds everything it printed.
+func startLocalMode(t *testing.T, env ...string) *lockedBuffer {
+	t.Helper()
+	cmd := exec.Command(binary(t), "-dev")
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	cmd.Stdout = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			logs.Write([]byte(sc.Text() + "\n"))
+			if strings.Contains(sc.Text(), "demo page") {
+				close(ready)
+				break
+			}
+		}
+		io.Copy(logs, stderr)
+	}()
+	select {
+	case <-ready:
+	case <-time.After(waitTimeout):
+		t.Fatalf("local mode did not print its demo page line within %s:\n%s", waitTimeout, logs)
+	}
+	return logs
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/ossbroker/ossbroker/pkg/config"
+	"github.com/ossbroker/ossbroker/pkg/ossconfig"
+	"github.com/ossbroker/ossbroker/pkg/webhook"
+)
+
+// printOSSConfig is -print-ram-policy and -print-bucket-cors: the OSS-side
+// setup for the configuration in the environment, as JSON on stdout. A bad
+// configuration is reported on stderr with exit status 1, as at startup.
+func printOSSConfig(stdout, stderr io.Writer, load func() (*config.Config, error), ram, cors bool) int {
+	if ram && cors {
+		fmt.Fprintln(stderr, "-print-ram-policy and -print-bucket-cors print different documents: use one")
+		return 2
+	}
+	cfg, err := load()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	var doc any
+	if ram {
+		doc = ramPolicy(cfg)
+	} else {
+		c, err := ossconfig.BucketCORS(cfg.AllowedOrigins)
+		if err != nil {
+			fmt.Fprintln(stderr, "ALLOWED_ORIGINS:", err)
+			return 1
+		}
+		doc = c
+	}
+	b, err := ossconfig.JSON(doc)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if _, err := stdout.Write(b); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// ramPolicy is the least privilege for the routes cfg enables: today
+// every route only writes (PutObject) under the prefix. A route that needs
+// more adds its statement here when it is enabled (Policy.Allow).
+func ramPolicy(cfg *config.Config) ossconfig.Policy {
+	p := ossconfig.RAMPolicy(cfg.Bucket, cfg.Prefix.Pattern(), ossconfig.BrokerActions)
+	if len(cfg.Webhooks.Sources) > 0 {
+		// POST /v1/webhooks/{source} HEADs an event already stored, to tell
+		// a redelivery from a conflict: GetObject on the webhooks folder
+		// only (pkg/broker/webhooks.go).
+		if folder, err := webhook.FolderFor(cfg.Prefix); err == nil {
+			p = p.Allow(cfg.Bucket, folder, "oss:GetObject")
+		}
+	}
+	return p
+}

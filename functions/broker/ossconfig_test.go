@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/ossbroker/ossbroker/pkg/config"
+)
+
+func loader(vars map[string]string) func() (*config.Config, error) {
+	return func() (*config.Config, error) { return config.Load(func(k string) string { return vars[k] }) }
+}
+
+func TestPrintOSSConfig(t *testing.T) {
+	vars := map[string]string{
+		"JWT_HS256_SECRET": testSecret, "OSS_BUCKET": "uploads-prod", "UPLOAD_PREFIX": "users/{sub}/",
+		"ALLOWED_ORIGINS": "https://app.example.com, https://admin.example.com",
+	}
+	var out, errOut bytes.Buffer
+	if code := printOSSConfig(&out, &errOut, loader(vars), true, false); code != 0 {
+		t.Fatalf("-print-ram-policy: exit %d: %s", code, errOut.String())
+	}
+	var policy struct {
+		Version   string
+		Statement []struct{ Effect, Action, Resource any }
+	}
+	if err := json.Unmarshal(out.Bytes(), &policy); err != nil {
+		t.Fatalf("-print-ram-policy printed no JSON: %v\n%s", err, out.String())
+	}
+	if policy.Version != "1" || len(policy.Statement) != 1 ||
+		!strings.Contains(out.String(), `"acs:oss:*:*:uploads-prod/users/*/*"`) || !strings.Contains(out.String(), `"oss:PutObject"`) {
+		t.Errorf("-print-ram-policy:\n%s", out.String())
+	}
+
+	out.Reset()
+	if code := printOSSConfig(&out, &errOut, loader(vars), false, true); code != 0 {
+		t.Fatalf("-print-bucket-cors: exit %d: %s", code, errOut.String())
+	}
+	var cors struct {
+		CORSRule []struct{ AllowedOrigin, AllowedMethod []string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &cors); err != nil || len(cors.CORSRule) != 1 {
+		t.Fatalf("-print-bucket-cors: %v\n%s", err, out.String())
+	}
+	if got := cors.CORSRule[0].AllowedOrigin; len(got) != 2 || got[0] != "https://app.example.com" || got[1] != "https://admin.example.com" {
+		t.Errorf("AllowedOrigin %v", got)
+	}
+
+	// Config errors and a CORS rule without origins: stderr, exit 1, nothing on stdout.
+	for name, tt := range map[string]struct {
+		vars      map[string]string
+		ram, cors bool
+		want      string
+	}{
+		"bad config":    {map[string]string{"JWT_HS256_SECRET": "short"}, true, false, "JWT_HS256_SECRET"},
+		"no origins":    {map[string]string{"JWT_HS256_SECRET": testSecret}, false, true, "ALLOWED_ORIGINS"},
+		"both printers": {vars, true, true, "use one"},
+	} {
+		out.Reset()
+		errOut.Reset()
+		code := printOSSConfig(&out, &errOut, loader(tt.vars), tt.ram, tt.cors)
+		if code == 0 || out.Len() != 0 || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q (want it to name %s)", name, code, out.String(), errOut.String(), tt.want)
+		}
+	}
+}
+
+func TestPageOrigins(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:9000":   "http://127.0.0.1:9000 http://localhost:9000",
+		"localhost:9000":   "http://127.0.0.1:9000 http://localhost:9000",
+		":9000":            "http://127.0.0.1:9000 http://localhost:9000",
+		"[::1]:9000":       "http://127.0.0.1:9000 http://localhost:9000 http://[::1]:9000",
+		"192.0.2.10:9000":  "http://192.0.2.10:9000",
+		"dev.example:9000": "http://dev.example:9000",
+	} {
+		if got := strings.Join(pageOrigins(addr), " "); got != want {
+			t.Errorf("pageOrigins(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+// TestPrintRAMPolicyWebhooks: with WEBHOOK_SOURCES the policy adds
+// oss:GetObject on the webhooks folder only (the route HEADs an event that
+// is already stored); the upload statement is unchanged.
+func TestPrintRAMPolicyWebhooks(t *testing.T) {
+	for prefix, folder := range map[string]string{"exampledir/": "exampledir/webhooks/", "users/{sub}/": "users/webhooks/webhooks/"} {
+		vars := map[string]string{"JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": prefix,
+			"WEBHOOK_SOURCES": "gh:github:GH_HOOK_SECRET", "GH_HOOK_SECRET": "a-github-webhook-secret-of-32-bytes!"}
+		var out, errOut bytes.Buffer
+		if code := printOSSConfig(&out, &errOut, loader(vars), true, false); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		var policy struct {
+			Statement []struct {
+				Effect           string
+				Action, Resource []string
+			}
+		}
+		if err := json.Unmarshal(out.Bytes(), &policy); err != nil {
+			t.Fatal(err)
+		}
+		if len(policy.Statement) != 2 || policy.Statement[1].Effect != "Allow" || strings.Join(policy.Statement[1].Action, ",") != "oss:GetObject" ||
+			strings.Join(policy.Statement[1].Resource, ",") != "acs:oss:*:*:examplebucket/"+folder+"*" ||
+			strings.Contains(strings.Join(policy.Statement[0].Action, ","), "GetObject") {
+			t.Errorf("%s:\n%s", prefix, out.String())
+		}
+		if strings.Contains(out.String(), vars["GH_HOOK_SECRET"]) {
+			t.Errorf("the policy output holds the webhook secret")
+		}
+	}
+}

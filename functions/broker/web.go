@@ -1,0 +1,98 @@
+package main
+
+import (
+	"embed"
+	"encoding/json"
+	"io/fs"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ossbroker/ossbroker/pkg/auth"
+	"github.com/ossbroker/ossbroker/pkg/config"
+)
+
+// webFiles is local mode's demo page: plain HTML, CSS and JS, no framework,
+// no inline script (it runs under a strict Content-Security-Policy).
+//
+//go:embed web
+var webFiles embed.FS
+
+// devUser is the subject of local mode's dev tokens.
+const devUser = "dev-user"
+
+// devTokenTTL is how long a dev token lives.
+const devTokenTTL = time.Hour
+
+// devToken is GET /dev/token: what the demo page prefills.
+type devToken struct {
+	Token     string `json:"token"` // "" when the JWT keys are the user's own
+	Sub       string `json:"sub"`
+	Folder    string `json:"folder"` // the dev user's prefix
+	ExpiresIn int    `json:"expiresIn"`
+}
+
+// demoPage serves the demo page at / and a fresh dev token at /dev/token.
+// It exists only in local mode (broker.Config.Extra, which the broker
+// consults for unauthenticated GET and HEAD outside /v1/).
+func demoPage(cfg *config.Config, secret string) http.Handler {
+	site, err := fs.Sub(webFiles, "web")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /dev/token", func(w http.ResponseWriter, r *http.Request) {
+		t := devToken{Sub: devUser, Folder: "exampledir/", ExpiresIn: int(devTokenTTL / time.Second)}
+		if prefix, err := cfg.Prefix.Prefix(devClaims{"sub": devUser}); err == nil {
+			t.Folder = prefix
+		}
+		if secret != "" {
+			extra := map[string]any{}
+			if cfg.JWT.Issuer != "" {
+				extra["iss"] = cfg.JWT.Issuer
+			}
+			if cfg.JWT.Audience != "" {
+				extra["aud"] = cfg.JWT.Audience
+			}
+			tok, err := auth.MintHS256([]byte(secret), devUser, devTokenTTL, extra)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			t.Token = tok
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(&t)
+	})
+	mux.Handle("GET /", http.FileServerFS(site))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		// The page talks to the broker (same origin) and to the OSS
+		// server, whose origin is whatever the presigned URL says.
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self' http: https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// pageOrigins are the origins a browser may show the demo page under: the
+// broker's address, and for a loopback or unspecified host both
+// http://127.0.0.1:<port> and http://localhost:<port>.
+func pageOrigins(brokerAddr string) []string {
+	host, port, err := net.SplitHostPort(brokerAddr)
+	if err != nil {
+		return []string{"http://" + brokerAddr}
+	}
+	switch ip := net.ParseIP(host); {
+	case host == "localhost", host == "", ip != nil && (ip.IsLoopback() || ip.IsUnspecified()):
+		out := []string{"http://127.0.0.1:" + port, "http://localhost:" + port}
+		if ip != nil && ip.To4() == nil {
+			out = append(out, "http://"+net.JoinHostPort(host, port))
+		}
+		return out
+	}
+	return []string{"http://" + brokerAddr}
+}

@@ -1,0 +1,170 @@
+// The demo page in a real browser: headless Debian Chromium, driven by
+// playwright-core. TestBrowser (functions/broker/browser_test.go) starts
+// local mode, makes the files, runs this with the addresses in the
+// environment, and afterwards checks through the OSS SDK (owner
+// credentials) that the stored objects hold exactly the files' bytes.
+//
+//   go test -count=1 -v -run '^TestBrowser$' ./functions/broker
+//
+// Environment: BROKER_URL (the page's origin), UPLOAD_FILES (JSON list of
+// paths: a small text file, then a large binary one), OUT_DIR (screenshot),
+// RESULT_FILE (what was stored where, for the Go side), CHROMIUM.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run this through go test -run TestBrowser ./functions/broker`);
+  return v;
+};
+const brokerURL = env('BROKER_URL');
+const files = JSON.parse(env('UPLOAD_FILES'));
+const outDir = env('OUT_DIR');
+const resultFile = env('RESULT_FILE');
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const LONG = 120_000;
+
+test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_000 }, async (t) => {
+  mkdirSync(outDir, { recursive: true });
+  const userDataDir = mkdtempSync(join(tmpdir(), 'ossbroker-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic'],
+    viewport: { width: 900, height: 900 },
+  });
+  t.after(async () => {
+    await context.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  });
+  const result = { uploads: {}, refused: [] };
+
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  await page.goto(brokerURL + '/');
+  // The dev token and the dev user's folder are prefilled.
+  await page.waitForFunction(() => document.getElementById('token').value.split('.').length === 3);
+  const folder = await page.inputValue('#folder');
+  assert.match(folder, /\/$/, 'the folder is prefilled with the dev prefix');
+
+  await t.test('two files, two progress bars to 100%, stored keys shown', async () => {
+    // Slow the upload link so the 20 MiB file reports progress along the
+    // way (loopback is otherwise too fast to see it), then record every
+    // value each bar takes.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 16 * 1024 * 1024,
+    });
+    await page.evaluate(() => {
+      window.progressSeen = {};
+      new MutationObserver((records) => {
+        for (const r of records) {
+          if (r.target.tagName !== 'PROGRESS') continue;
+          const name = r.target.closest('li').dataset.file;
+          (window.progressSeen[name] ||= []).push(Number(r.target.value));
+        }
+      }).observe(document.getElementById('uploads'), { attributes: true, attributeFilter: ['value'], subtree: true });
+    });
+
+    await page.setInputFiles('#files', files);
+    await page.click('#upload');
+    const rows = page.locator('#uploads li');
+    await page.waitForFunction((n) => {
+      const li = [...document.querySelectorAll('#uploads li')];
+      return li.length === n && li.every((r) => r.dataset.state === 'done' || r.dataset.state === 'error');
+    }, files.length, { timeout: LONG });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+    assert.equal(await rows.count(), files.length);
+    for (const path of files) {
+      const name = basename(path);
+      const row = page.locator(`#uploads li[data-file="${name}"]`);
+      const state = await row.getAttribute('data-state');
+      assert.equal(state, 'done', `${name}: ${await row.locator('.upload-status').textContent()}`);
+      assert.equal(await row.locator('progress').evaluate((p) => p.value), 100, `${name}: the bar is not at 100%`);
+      assert.equal(await row.locator('.upload-pct').textContent(), '100%');
+      const key = await row.getAttribute('data-key');
+      assert.equal(key, folder + name);
+      assert.match(await row.locator('.upload-status').textContent(), new RegExp(`^Stored as ${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(ETag [0-9A-F]{32}\\)$`));
+      result.uploads[name] = key;
+    }
+    const seen = await page.evaluate(() => window.progressSeen);
+    for (const [name, values] of Object.entries(seen)) {
+      assert.deepEqual(values, [...values].sort((a, b) => a - b), `${name}: progress went backwards: ${values}`);
+      assert.equal(values.at(-1), 100);
+    }
+    const big = basename(files[files.length - 1]);
+    t.diagnostic(`progress values of ${big}: ${seen[big].join(', ')}`);
+    assert.ok(seen[big].some((v) => v > 0 && v < 100), `no intermediate progress for ${big}: ${seen[big]}`);
+    await page.screenshot({ path: join(outDir, 'uploads.png'), fullPage: true });
+  });
+
+  await t.test('a key outside the prefix shows the 403 on the page', async () => {
+    await page.fill('#folder', 'otherdir/');
+    await page.setInputFiles('#files', files[0]);
+    await page.click('#upload');
+    const row = page.locator('#uploads li').nth(files.length);
+    await row.and(page.locator('[data-state="error"]')).waitFor({ timeout: LONG });
+    const text = await row.locator('.upload-status').textContent();
+    assert.match(text, /^Broker said 403 key_outside_prefix: /);
+    assert.equal(await row.getAttribute('data-key'), null);
+    result.refused.push('otherdir/' + basename(files[0]));
+    await page.fill('#folder', folder);
+  });
+
+  await t.test('no console errors on the page (CSP, script)', () => {
+    // The 403 above is the only failed request the page made on purpose.
+    const unexpected = consoleErrors.filter((m) => !/status of 403/.test(m));
+    assert.deepEqual(unexpected, []);
+  });
+
+  await t.test('an origin the bucket CORS rule does not list cannot upload', async (t) => {
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>another origin</title><p>another origin</p>');
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => server.close());
+    const foreignOrigin = `http://127.0.0.1:${server.address().port}`;
+
+    // A valid presigned URL, asked for with the dev token.
+    const token = await page.inputValue('#token');
+    const key = folder + 'from-another-origin.txt';
+    const res = await fetch(brokerURL + '/v1/presign', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ key, contentType: 'text/plain' }),
+    });
+    assert.equal(res.status, 200);
+    const presigned = await res.json();
+
+    const foreign = await context.newPage();
+    const messages = [];
+    foreign.on('console', (m) => messages.push(m.text()));
+    await foreign.goto(foreignOrigin + '/');
+    const outcome = await foreign.evaluate(async ({ method, url, headers }) => {
+      try {
+        const r = await fetch(url, { method, headers, body: 'sent from an origin the bucket does not allow' });
+        return `answered ${r.status}`;
+      } catch (e) {
+        return `blocked: ${e.message}`;
+      }
+    }, presigned);
+    assert.match(outcome, /^blocked: /, 'the browser let the PUT through');
+    assert.ok(messages.some((m) => m.includes('blocked by CORS policy') && m.includes(foreignOrigin)),
+      `no CORS message for ${foreignOrigin}: ${messages.join(' | ')}`);
+    await foreign.close();
+    result.refused.push(key);
+  });
+
+  writeFileSync(resultFile, JSON.stringify(result, null, 2));
+});

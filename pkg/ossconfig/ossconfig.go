@@ -1,0 +1,109 @@
+// Package ossconfig says what has to be configured on the OSS side for this
+// broker: the least-privilege RAM policy for the key pair (or role) the broker
+// signs with, and the bucket CORS rule that browser uploads to its presigned
+// URLs need. The binary prints both (-print-ram-policy, -print-bucket-cors).
+package ossconfig
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+)
+
+// BrokerActions are the OSS actions the broker's routes perform: a presigned
+// URL is a PutObject, and a direct upload is a PutObject done by the broker.
+// Nothing else (no GetObject, no ListObjects) is ever needed.
+var BrokerActions = []string{"oss:PutObject"}
+
+// Policy is a RAM policy document in the OSS docs' format (Version "1").
+type Policy struct {
+	Version   string
+	Statement []Statement
+}
+
+// Statement is one Allow statement. Action and Resource are always lists,
+// which RAM accepts as well as single strings.
+type Statement struct {
+	Effect   string
+	Action   []string
+	Resource []string
+}
+
+// RAMPolicy allows actions on the objects under pattern in bucket, in any
+// region and account: acs:oss:*:*:<bucket>/<pattern>*. pattern is the
+// upload prefix with each claim placeholder as "*" (objectkey's
+// Policy.Pattern, e.g. "exampledir/*/"), so a per-user prefix is covered
+// for every user while the broker's key gate keeps each one in their folder.
+func RAMPolicy(bucket, pattern string, actions []string) Policy {
+	return Policy{Version: "1"}.Allow(bucket, pattern, actions...)
+}
+
+// Allow returns p with one more Allow statement: actions on the objects
+// under pattern in bucket (e.g. a read on one folder only).
+func (p Policy) Allow(bucket, pattern string, actions ...string) Policy {
+	p.Statement = append(slices.Clip(p.Statement), Statement{
+		Effect:   "Allow",
+		Action:   slices.Clone(actions),
+		Resource: []string{"acs:oss:*:*:" + bucket + "/" + pattern + "*"},
+	})
+	return p
+}
+
+// CORSConfiguration is a bucket's CORS configuration in the JSON form that
+// `ossutil api put-bucket-cors --cors-configuration file://cors.json` takes:
+// PutBucketCors' XML body without its CORSConfiguration root, repeated
+// elements as lists.
+type CORSConfiguration struct {
+	CORSRule     []CORSRule
+	ResponseVary bool
+}
+
+// CORSRule is one bucket CORS rule.
+type CORSRule struct {
+	AllowedOrigin []string
+	AllowedMethod []string
+	AllowedHeader []string
+	ExposeHeader  []string
+	MaxAgeSeconds int
+}
+
+// Browser uploads with presigned URLs: the PUT carries Content-Type, the
+// signed x-oss-* headers (forbid-overwrite, meta) and, when the caller asked
+// for one, Content-MD5. The page reads ETag and OSS's request id.
+var (
+	uploadMethods = []string{"PUT"}
+	uploadHeaders = []string{"content-type", "content-md5", "x-oss-*"}
+	exposeHeaders = []string{"ETag", "x-oss-request-id"}
+)
+
+// CORSMaxAge is how long browsers may cache the preflight, in seconds.
+const CORSMaxAge = 600
+
+// ErrNoOrigins is returned by BucketCORS for an empty origin list: OSS
+// requires at least one AllowedOrigin.
+var ErrNoOrigins = errors.New("ossconfig: no origins: set ALLOWED_ORIGINS to the origins of the pages that upload (or *)")
+
+// BucketCORS is the CORS configuration browser uploads need: PUT from
+// origins (exact, or "*"), the request headers the broker's presigned URLs
+// require, ETag and x-oss-request-id exposed.
+func BucketCORS(origins []string) (CORSConfiguration, error) {
+	if len(origins) == 0 {
+		return CORSConfiguration{}, ErrNoOrigins
+	}
+	return CORSConfiguration{CORSRule: []CORSRule{{
+		AllowedOrigin: slices.Clone(origins),
+		AllowedMethod: slices.Clone(uploadMethods),
+		AllowedHeader: slices.Clone(uploadHeaders),
+		ExposeHeader:  slices.Clone(exposeHeaders),
+		MaxAgeSeconds: CORSMaxAge,
+	}}}, nil
+}
+
+// JSON is the document as printed: indented, ending in a newline.
+func JSON(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
