@@ -5,7 +5,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: run test test-browser test-short build zip deploy lint bench fuzz load clean tools
+.PHONY: run test test-browser test-short build zip deploy lint bench fuzz load coldstart clean tools
 
 ## run: local mode, broker + local OSS server, no cloud account
 run:
@@ -49,9 +49,24 @@ lint: $(GOBIN)/staticcheck
 	$(GO) vet ./...
 	$(GOBIN)/staticcheck ./...
 
-## bench: Go benchmarks with allocations
+## bench: Go benchmarks with allocations, then pkg/perf's path / floor table (README, Performance)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+	@mkdir -p dist
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./... > dist/bench.txt || { cat dist/bench.txt; exit 1; }
+	@cat dist/bench.txt
+	@echo; echo "path / floor, $$(nproc) cores,$$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), $$($(GO) env GOVERSION):"
+	@$(GO) run ./pkg/perf/benchtable < dist/bench.txt
+
+## load: 64 clients x 20 s of presigns and 64 KiB direct uploads against local mode, the bare handler
+## and the Node.js baseline (loopback only), every stored upload read back; then the OSS/JWKS fault tests
+load:
+	cd pkg/perf/nodebaseline && npm ci --no-audit --no-fund
+	$(GO) run ./pkg/perf/loadgen -clients 64 -duration 20s
+	$(GO) test -count=1 -v -run '^Test(OSS|JWKS)' ./pkg/perf/
+
+## coldstart: median process start -> first response under the emulated FC runtime API, broker vs minimal fc.Start
+coldstart:
+	$(GO) run ./pkg/perf/coldstart -n 15
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s)
 fuzz:

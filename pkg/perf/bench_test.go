@@ -41,7 +41,7 @@ var (
 	keys     *fixture.Keys
 )
 
-func testKeys(b *testing.B) *fixture.Keys {
+func testKeys(_ *testing.B) *fixture.Keys {
 	keysOnce.Do(func() { keys = fixture.Must(fixture.NewKeys()) })
 	return keys
 }

@@ -57,6 +57,7 @@ type Client struct {
 	creds   credentials.CredentialsProvider
 	presign *presigner
 	now     func() time.Time // tests
+	budget  time.Duration    // bound on one call as a whole (deadline.go)
 }
 
 // New builds the OSS client. It does no network I/O.
@@ -93,7 +94,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{oss: oss.NewClient(c), bucket: cfg.Bucket, creds: cfg.Credentials, presign: ps, now: time.Now}, nil
+	return &Client{oss: oss.NewClient(c), bucket: cfg.Bucket, creds: cfg.Credentials, presign: ps, now: time.Now,
+		budget: callBudget(cfg.ConnectTimeout, cfg.RequestTimeout)}, nil
 }
 
 // Bucket returns the bucket the client writes to.
@@ -189,15 +191,6 @@ func (c *Client) PresignPut(ctx context.Context, u Upload, ttl time.Duration) (P
 	return ps, nil
 }
 
-// headerName writes x-oss-* headers in lower case, as OSS documents them,
-// and the others in canonical form.
-func headerName(k string) string {
-	if len(k) > 6 && strings.EqualFold(k[:6], "x-oss-") {
-		return strings.ToLower(k)
-	}
-	return http.CanonicalHeaderKey(k)
-}
-
 // Object is what was stored.
 type Object struct {
 	Bucket      string
@@ -221,6 +214,8 @@ func (c *Client) Put(ctx context.Context, u Upload, body []byte) (Object, error)
 	u.ContentLength = int64(len(body))
 	req := u.request(c.bucket)
 	req.Body = bytes.NewReader(body)
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	res, err := c.oss.PutObject(ctx, req)
 	if err != nil {
 		return Object{}, fmt.Errorf("put %q: %w", u.Key, classify(err))

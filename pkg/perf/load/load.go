@@ -1,0 +1,267 @@
+// Package load is a small closed-loop HTTP load generator: N clients, each
+// sending its next request as soon as the previous answered, for a bounded
+// time and a bounded count, recording every latency. Any non-2xx (or a
+// body the scenario's check refuses) is a failure. It is meant for
+// loopback targets only (see pkg/perf/loadgen).
+package load
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+
+	"github.com/ossbroker/ossbroker/pkg/perf/fixture"
+)
+
+// Scenario makes request seq of client c and checks its answer.
+type Scenario interface {
+	Request(c, seq int) (*http.Request, error)
+	Check(c, seq int, status int, body []byte) error
+}
+
+// Config bounds a run.
+type Config struct {
+	Clients     int
+	Duration    time.Duration
+	MaxRequests int64         // 0 = no bound besides Duration
+	Timeout     time.Duration // per request; default 10s
+}
+
+// Result of a run.
+type Result struct {
+	Requests     int64
+	Failures     int64
+	FirstFailure string
+	Elapsed      time.Duration
+	P50, P99     time.Duration
+	Max          time.Duration
+}
+
+// Throughput is completed requests (failed ones included) per second.
+func (r Result) Throughput() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / r.Elapsed.Seconds()
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("%d requests, %d failures, %.0f req/s, p50 %v, p99 %v, max %v",
+		r.Requests, r.Failures, r.Throughput(), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
+}
+
+// Run drives s with cfg.Clients concurrent clients until cfg.Duration has
+// passed, cfg.MaxRequests were sent, or ctx is done.
+func Run(ctx context.Context, cfg Config, s Scenario) Result {
+	if cfg.Clients <= 0 {
+		cfg.Clients = 1
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	tr := &http.Transport{MaxIdleConns: cfg.Clients, MaxIdleConnsPerHost: cfg.Clients, IdleConnTimeout: 30 * time.Second, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: cfg.Timeout}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+
+	var (
+		sent     atomic.Int64
+		failures atomic.Int64
+		firstMu  sync.Mutex
+		first    string
+		wg       sync.WaitGroup
+		lats     = make([][]time.Duration, cfg.Clients)
+	)
+	fail := func(msg string) {
+		failures.Add(1)
+		firstMu.Lock()
+		if first == "" {
+			first = msg
+		}
+		firstMu.Unlock()
+	}
+	start := time.Now()
+	for c := 0; c < cfg.Clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			buf := make([]byte, 0, 4096)
+			for seq := 0; ctx.Err() == nil; seq++ {
+				if cfg.MaxRequests > 0 && sent.Add(1) > cfg.MaxRequests {
+					return
+				}
+				req, err := s.Request(c, seq)
+				if err != nil {
+					fail("request: " + err.Error())
+					return
+				}
+				t0 := time.Now()
+				resp, err := hc.Do(req.WithContext(context.WithoutCancel(ctx)))
+				if err != nil {
+					lats[c] = append(lats[c], time.Since(t0))
+					fail("transport: " + err.Error())
+					continue
+				}
+				b := bytes.NewBuffer(buf[:0])
+				_, err = io.Copy(b, resp.Body)
+				resp.Body.Close()
+				lats[c] = append(lats[c], time.Since(t0))
+				buf = b.Bytes()
+				switch {
+				case err != nil:
+					fail("read: " + err.Error())
+				case resp.StatusCode < 200 || resp.StatusCode > 299:
+					fail(fmt.Sprintf("status %d: %s", resp.StatusCode, fixture.Short(buf)))
+				default:
+					if err := s.Check(c, seq, resp.StatusCode, buf); err != nil {
+						fail("check: " + err.Error())
+					}
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	res := Result{Elapsed: time.Since(start), Failures: failures.Load(), FirstFailure: first}
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	res.Requests = int64(len(all))
+	if len(all) > 0 {
+		slices.Sort(all)
+		res.P50 = all[len(all)/2]
+		res.P99 = all[min(len(all)-1, len(all)*99/100)]
+		res.Max = all[len(all)-1]
+	}
+	return res
+}
+
+// Presign posts fixture.PresignBody to base+"/v1/presign".
+type Presign struct {
+	Base, Token string
+}
+
+func (p *Presign) Request(c, seq int) (*http.Request, error) {
+	req, err := http.NewRequest(http.MethodPost, p.Base+"/v1/presign", bytes.NewReader([]byte(fixture.PresignBody)))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+p.Token)
+	req.Header.Set("Content-Type", "application/json")
+	return req, nil
+}
+
+func (p *Presign) Check(c, seq int, status int, body []byte) error {
+	if !bytes.Contains(body, []byte(`"url":"http`)) {
+		return fmt.Errorf("no url in %s", fixture.Short(body))
+	}
+	return nil
+}
+
+// Upload PUTs Size deterministic bytes to a key of its own per request and
+// remembers every key that got a 2xx, for Verify.
+type Upload struct {
+	Base, Token, Run string // Run makes keys unique across runs
+	Size             int
+
+	mu   sync.Mutex
+	done []upload
+}
+
+type upload struct{ c, seq int }
+
+// Key is the object key of request seq of client c.
+func (u *Upload) Key(c, seq int) string {
+	return fmt.Sprintf("exampledir/load/%s/%d-%d.bin", u.Run, c, seq)
+}
+
+// Body is the deterministic content of request seq of client c.
+func (u *Upload) Body(c, seq int) []byte {
+	p := make([]byte, u.Size)
+	x := uint64(c)<<32 | uint64(seq) | 1<<63
+	for i := 0; i+8 <= len(p); i += 8 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		binary.LittleEndian.PutUint64(p[i:], x)
+	}
+	return p
+}
+
+func (u *Upload) Request(c, seq int) (*http.Request, error) {
+	req, err := http.NewRequest(http.MethodPut, u.Base+"/v1/objects/"+u.Key(c, seq), bytes.NewReader(u.Body(c, seq)))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+u.Token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	return req, nil
+}
+
+func (u *Upload) Check(c, seq int, status int, body []byte) error {
+	if status != http.StatusCreated {
+		return fmt.Errorf("status %d, want 201", status)
+	}
+	u.mu.Lock()
+	u.done = append(u.done, upload{c, seq})
+	u.mu.Unlock()
+	return nil
+}
+
+// Stored is how many uploads got a 2xx.
+func (u *Upload) Stored() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.done)
+}
+
+// Verify reads back every upload that got a 2xx with the owner's client and
+// compares the bytes. It returns how many were checked and the first few
+// mismatches.
+func (u *Upload) Verify(ctx context.Context, owner *oss.Client) (int, []string) {
+	u.mu.Lock()
+	done := slices.Clone(u.done)
+	u.mu.Unlock()
+	var (
+		mu   sync.Mutex
+		bad  []string
+		wg   sync.WaitGroup
+		next atomic.Int64
+	)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(done) {
+					return
+				}
+				d := done[i]
+				got, err := fixture.ReadObject(ctx, owner, u.Key(d.c, d.seq))
+				if err == nil && !bytes.Equal(got, u.Body(d.c, d.seq)) {
+					err = fmt.Errorf("stored %d bytes differ from the %d sent", len(got), u.Size)
+				}
+				if err != nil {
+					mu.Lock()
+					if len(bad) < 5 {
+						bad = append(bad, u.Key(d.c, d.seq)+": "+err.Error())
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return len(done), bad
+}
