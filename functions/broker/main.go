@@ -90,6 +90,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 		verifier.Close()
 		return nil, nil, err
 	}
+	handles, err := handleSealer(cfg, log)
+	if err != nil {
+		verifier.Close()
+		return nil, nil, err
+	}
 	b, err := broker.New(broker.Config{
 		Auth:                 verifier,
 		Keys:                 cfg.Prefix,
@@ -100,6 +105,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 		MaxUploadBytes:       cfg.MaxUploadBytes,
 		MaxDirectUploadBytes: cfg.MaxDirectUploadBytes,
 		AllowedOrigins:       cfg.AllowedOrigins,
+		RequireScopes:        cfg.Scopes.Require,
+		ScopeClaim:           cfg.Scopes.Claim,
+		Handles:              handles,
+		MultipartTTL:         cfg.Multipart.TTL,
+		MaxMultipartBytes:    cfg.Multipart.MaxBytes,
 		Webhooks:             cfg.Webhooks.Sources,
 		WebhookTolerance:     cfg.Webhooks.Tolerance,
 		Extra:                extra,

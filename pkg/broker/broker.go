@@ -7,6 +7,12 @@
 //	POST /v1/presign                presigned V4 PUT URL for a key or folder
 //	PUT  /v1/objects/{key}          direct upload of a small payload
 //	POST /v1/objects/{folder}/      direct upload, the broker picks the name
+//	POST /v1/presign-post           OSS PostObject form, size-bounded V4 policy (presignpost.go)
+//	POST /v1/presign-get            presigned V4 GET URL (presignget.go)
+//	POST /v1/multipart              start a multipart upload, get its handle (multipart.go)
+//	POST /v1/multipart/parts        presigned UploadPart URLs, in one batch
+//	POST /v1/multipart/complete     assemble the parts into the object
+//	POST /v1/multipart/abort        cancel the upload
 //	POST /v1/webhooks/{source}      signed webhook, stored once (webhooks.go)
 //	GET  /healthz                   liveness, no auth
 //	GET  /openapi.yaml              the OpenAPI 3.1 description, no auth
@@ -27,6 +33,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/requestid"
 	"github.com/ossbroker/ossbroker/pkg/storage"
+	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
 
@@ -49,6 +56,20 @@ type Config struct {
 	// timestamps (webhook.DefaultTolerance when zero).
 	Webhooks         []webhook.Source
 	WebhookTolerance time.Duration
+
+	// RequireScopes turns on the scope check (scopes.go): upload,
+	// upload:overwrite and download, read from the ScopeClaim claim
+	// (DefaultScopeClaim when empty).
+	RequireScopes bool
+	ScopeClaim    string
+
+	// Handles seals multipart upload handles; nil disables the multipart
+	// routes (501). MultipartTTL is a handle's lifetime
+	// (DefaultMultipartTTL when zero); MaxMultipartBytes bounds a multipart
+	// object (MaxMultipartObject when zero).
+	Handles           *uploadhandle.Sealer
+	MultipartTTL      time.Duration
+	MaxMultipartBytes int64
 
 	// Extra serves GET/HEAD requests no API route claims, without auth
 	// (local mode's demo page). Nil means 404.
@@ -122,6 +143,10 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/v1/presign":
 		if err = allow(r, http.MethodPost); err == nil {
 			err = b.presign(rec, r)
+		}
+	case uploadRoutes[path] != nil:
+		if err = allow(r, http.MethodPost); err == nil {
+			err = uploadRoutes[path](b, rec, r)
 		}
 	case strings.HasPrefix(path, objectsPrefix):
 		route = objectsPrefix + "*"

@@ -28,6 +28,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/storage"
+	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 )
 
 const (
@@ -41,7 +42,10 @@ const (
 	audience    = "ossbroker"
 )
 
-var hsSecret = []byte("0123456789abcdef0123456789abcdef-test")
+var (
+	hsSecret     = []byte("0123456789abcdef0123456789abcdef-test")
+	handleSecret = []byte("multipart-handle-secret-for-tests-0123456789")
+)
 
 // env is one broker wired to a local OSS server over loopback HTTP.
 type env struct {
@@ -62,6 +66,12 @@ type options struct {
 	sts          bool   // sign with STS credentials (a security token) instead of the RAM pair
 	publicKeyPEM []byte // verify tokens with this key instead of hsSecret
 	ossLogs      io.Writer
+
+	ramPolicy     *ossemu.Policy   // the RAM user's policy; default the docs' PutObject-only one
+	requireScopes bool             // REQUIRE_SCOPES
+	scopeClaim    string           // JWT_SCOPE_CLAIM
+	noHandles     bool             // no handle secret: multipart off
+	now           func() time.Time // the broker's clock (handle expiry)
 }
 
 const stsToken = "CAIS-sts-security-token-for-tests-0123456789"
@@ -79,6 +89,9 @@ func newEnv(t *testing.T, o options) *env {
 		t.Fatal(err)
 	}
 	ram := ossemu.User{AccessKeyID: ramID, AccessKeySecret: ramSecret, Policy: ossemu.PutPolicy(bucket, keys.Pattern())}
+	if o.ramPolicy != nil {
+		ram.Policy = o.ramPolicy
+	}
 	creds := storage.Credentials(ramID, ramSecret, nil)
 	if o.sts {
 		ram.SecurityToken = stsToken
@@ -130,13 +143,23 @@ func newEnv(t *testing.T, o options) *env {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
+	var handles *uploadhandle.Sealer
+	if !o.noHandles {
+		hk, err := uploadhandle.DeriveKey(handleSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		handles, _ = uploadhandle.New(hk)
+	}
 	b, err := broker.New(broker.Config{
 		Auth: verifier, Keys: keys, Storage: store,
 		ContentTypes: types,
 		PresignTTL:   15 * time.Minute, PresignMaxTTL: time.Hour,
 		MaxUploadBytes: 100 << 20, MaxDirectUploadBytes: o.maxDirect,
 		AllowedOrigins: o.origins,
-		Logger:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		RequireScopes:  o.requireScopes, ScopeClaim: o.scopeClaim,
+		Handles: handles, Now: o.now,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,9 @@ type apiError struct {
 	code    string
 	message string
 	allow   string // methods, for 405
+	// challenge, when set, is the WWW-Authenticate value (RFC 6750
+	// insufficient_scope on a 403).
+	challenge string
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -41,6 +44,8 @@ func writeError(w http.ResponseWriter, requestID string, e *apiError) {
 	switch {
 	case e.status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case e.challenge != "":
+		w.Header().Set("WWW-Authenticate", e.challenge)
 	case e.allow != "":
 		w.Header().Set("Allow", e.allow)
 	}

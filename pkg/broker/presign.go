@@ -7,11 +7,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/ossbroker/ossbroker/pkg/auth"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
@@ -39,31 +41,110 @@ type presignResponse struct {
 	ExpiresAt time.Time         `json:"expiresAt"`
 }
 
+// Batch presign (POST /v1/presign with {"files":[...]}).
+const (
+	maxBatchFiles = 100
+	// maxBatchBody bounds a batch request: 100 items with long keys and
+	// metadata. A single presign keeps the 64 KiB bound.
+	maxBatchBody = 1 << 20
+)
+
+// presignEnvelope is either one presign request (top-level fields) or a
+// batch (files), never both.
+type presignEnvelope struct {
+	presignRequest
+	Files []json.RawMessage `json:"files"`
+}
+
+// batchItem is one entry of a batch answer: the presign response, or the
+// error that item got.
+type batchItem struct {
+	*presignResponse
+	Error *itemError `json:"error,omitempty"`
+}
+
+type itemError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
 func (b *Broker) presign(w http.ResponseWriter, r *http.Request) *apiError {
 	p, aerr := b.authenticate(r)
 	if aerr != nil {
 		return aerr
 	}
-	var req presignRequest
-	if aerr := decodeJSON(w, r, &req); aerr != nil {
+	body, aerr := readJSON(w, r, maxBatchBody)
+	if aerr != nil {
 		return aerr
+	}
+	var env presignEnvelope
+	if aerr := unmarshalStrict(body, &env); aerr != nil {
+		return aerr
+	}
+	if env.Files == nil {
+		if len(body) > maxJSONBody {
+			return errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 64 KiB")
+		}
+		res, aerr := b.presignOne(r, p, &env.presignRequest)
+		if aerr != nil {
+			return aerr
+		}
+		writeJSON(w, http.StatusOK, res)
+		return nil
+	}
+	if !reflect.ValueOf(env.presignRequest).IsZero() {
+		return errorf(http.StatusBadRequest, "invalid_request", "give either files or the fields of one upload, not both")
+	}
+	if n := len(env.Files); n == 0 || n > maxBatchFiles {
+		return errorf(http.StatusBadRequest, "invalid_request", "files must hold 1 to "+strconv.Itoa(maxBatchFiles)+" items")
+	}
+	// The caller may upload at all; each item is then judged on its own.
+	if aerr := b.requireScope(p, ScopeUpload); aerr != nil {
+		return aerr
+	}
+	out := make([]batchItem, len(env.Files))
+	for i, raw := range env.Files {
+		var req presignRequest
+		aerr := unmarshalStrict(raw, &req)
+		var res *presignResponse
+		if aerr == nil {
+			res, aerr = b.presignOne(r, p, &req)
+		}
+		if aerr != nil {
+			if aerr.status >= 500 {
+				// Storage failing fails the whole batch, as it would each item.
+				return aerr
+			}
+			out[i].Error = &itemError{Code: aerr.code, Message: aerr.message}
+			continue
+		}
+		out[i].presignResponse = res
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"uploads": out})
+	return nil
+}
+
+// presignOne checks and signs one upload.
+func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignRequest) (*presignResponse, *apiError) {
+	if aerr := b.requireUploadScope(p, req.Overwrite); aerr != nil {
+		return nil, aerr
 	}
 	if req.ContentType == "" {
 		req.ContentType = "application/octet-stream"
 	}
 	if aerr := b.checkContentType(req.ContentType); aerr != nil {
-		return aerr
+		return nil, aerr
 	}
 	if req.Key == "" {
-		return errorf(http.StatusBadRequest, "invalid_request", "key is required")
+		return nil, errorf(http.StatusBadRequest, "invalid_request", "key is required")
 	}
 	u := storage.Upload{ContentType: req.ContentType, Overwrite: req.Overwrite}
 	if req.ContentLength != nil {
 		switch n := *req.ContentLength; {
 		case n < 0:
-			return errorf(http.StatusBadRequest, "invalid_request", "contentLength must not be negative")
+			return nil, errorf(http.StatusBadRequest, "invalid_request", "contentLength must not be negative")
 		case n > b.cfg.MaxUploadBytes:
-			return errorf(http.StatusRequestEntityTooLarge, "payload_too_large",
+			return nil, errorf(http.StatusRequestEntityTooLarge, "payload_too_large",
 				"contentLength is over the limit of "+strconv.FormatInt(b.cfg.MaxUploadBytes, 10)+" bytes")
 		default:
 			u.ContentLength = n
@@ -71,63 +152,83 @@ func (b *Broker) presign(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	if req.ContentMD5 != "" {
 		if d, err := base64.StdEncoding.DecodeString(req.ContentMD5); err != nil || len(d) != 16 {
-			return errorf(http.StatusBadRequest, "invalid_request", "contentMD5 must be the base64 of a 16-byte MD5 digest")
+			return nil, errorf(http.StatusBadRequest, "invalid_request", "contentMD5 must be the base64 of a 16-byte MD5 digest")
 		}
 		u.ContentMD5 = req.ContentMD5
 	}
 	meta, aerr := checkMetadata(req.Metadata)
 	if aerr != nil {
-		return aerr
+		return nil, aerr
 	}
 	u.Metadata = meta
 
 	key, aerr := b.resolveKey(r, req.Key, p, req.ContentType)
 	if aerr != nil {
-		return aerr
+		return nil, aerr
 	}
 	u.Key = key
 
-	ttl := b.cfg.PresignTTL
-	if req.ExpiresIn != nil {
-		secs := min(max(*req.ExpiresIn, 1), int64(b.cfg.PresignMaxTTL/time.Second))
-		ttl = time.Duration(secs) * time.Second
-	}
-	ps, err := b.cfg.Storage.PresignPut(r.Context(), u, ttl)
+	ps, err := b.cfg.Storage.PresignPut(r.Context(), u, b.ttl(req.ExpiresIn))
 	if err != nil {
-		return b.storageError(r.Context(), err)
+		return nil, b.storageError(r.Context(), err)
 	}
-	writeJSON(w, http.StatusOK, &presignResponse{
+	return &presignResponse{
 		Method:    ps.Method,
 		URL:       ps.URL,
 		Headers:   ps.Headers,
 		Bucket:    b.cfg.Storage.Bucket(),
 		Key:       key,
 		ExpiresAt: ps.Expires.UTC(),
-	})
-	return nil
+	}, nil
 }
 
-// decodeJSON reads one JSON object strictly: a bounded body, no unknown
-// fields, nothing after the object.
+// ttl is a requested expiresIn clamped to [1 s, PresignMaxTTL], or
+// PresignTTL when none was asked.
+func (b *Broker) ttl(expiresIn *int64) time.Duration {
+	if expiresIn == nil {
+		return b.cfg.PresignTTL
+	}
+	secs := min(max(*expiresIn, 1), int64(b.cfg.PresignMaxTTL/time.Second))
+	return time.Duration(secs) * time.Second
+}
+
+// decodeJSON reads one JSON object strictly: a bounded body (64 KiB), no
+// unknown fields, nothing after the object.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	body, aerr := readJSON(w, r, maxJSONBody)
+	if aerr != nil {
+		return aerr
+	}
+	return unmarshalStrict(body, v)
+}
+
+// readJSON reads a JSON request body of at most limit bytes that must be
+// valid UTF-8.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *apiError) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
-			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "the request body must be application/json")
+			return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "the request body must be application/json")
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over 64 KiB")
+			return nil, errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over "+sizeText(limit))
 		}
-		return errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
+		return nil, errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
 	}
 	// encoding/json would quietly turn invalid UTF-8 into U+FFFD, changing
 	// the key the caller asked for instead of refusing it.
 	if !utf8.Valid(body) {
-		return errorf(http.StatusBadRequest, "invalid_request", "the request body is not valid UTF-8")
+		return nil, errorf(http.StatusBadRequest, "invalid_request", "the request body is not valid UTF-8")
 	}
+	return body, nil
+}
+
+// unmarshalStrict decodes one JSON object: no unknown fields, nothing after
+// it.
+func unmarshalStrict(body []byte, v any) *apiError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -137,6 +238,17 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
 		return errorf(http.StatusBadRequest, "invalid_request", "the request body has data after the JSON object")
 	}
 	return nil
+}
+
+// sizeText writes a byte limit for messages: "64 KiB", "1 MiB".
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // jsonProblem says what is wrong without echoing the input.

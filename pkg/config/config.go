@@ -60,6 +60,9 @@ type Config struct {
 	OSSConnectTimeout time.Duration
 	OSSRequestTimeout time.Duration
 
+	Scopes    Scopes    // JWT_SCOPE_CLAIM, REQUIRE_SCOPES (uploads.go)
+	Multipart Multipart // MULTIPART_HANDLE_SECRET, MULTIPART_TTL, MAX_MULTIPART_BYTES (uploads.go)
+
 	Webhooks Webhooks // WEBHOOK_SOURCES, WEBHOOK_TOLERANCE (webhooks.go)
 }
 
@@ -132,6 +135,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.JWT = l.jwt()
 	c.AllowedOrigins = l.origins("ALLOWED_ORIGINS")
 	c.LogLevel = l.level("LOG_LEVEL")
+	c.Scopes = l.scopes()
+	c.Multipart = l.multipart(c.AccessKeySecret, c.JWT.HS256Secret)
 	c.Webhooks = l.webhooks()
 
 	if err := errors.Join(l.errs...); err != nil {

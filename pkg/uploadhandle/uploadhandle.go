@@ -36,8 +36,10 @@ import (
 // Version is the payload version this package writes and accepts.
 const Version = 1
 
-// MinSecretBytes is the shortest secret DeriveKey accepts.
-const MinSecretBytes = 32
+// MinSecretBytes is the shortest secret DeriveKey accepts: an Alibaba
+// Cloud AccessKey secret has 30 characters. A dedicated handle secret
+// should have at least 32 bytes (the configuration asks for that).
+const MinSecretBytes = 16
 
 // MaxLen bounds a handle: a 1023-byte key, base64url-encoded with the other
 // fields, stays well under it.

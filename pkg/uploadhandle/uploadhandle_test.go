@@ -78,8 +78,8 @@ func TestInstancesShareKey(t *testing.T) {
 }
 
 func TestDeriveKey(t *testing.T) {
-	if _, err := DeriveKey(make([]byte, 31)); err == nil {
-		t.Fatal("31-byte secret accepted")
+	if _, err := DeriveKey(make([]byte, MinSecretBytes-1)); err == nil {
+		t.Fatal("short secret accepted")
 	}
 	k, _ := DeriveKey(testSecret)
 	m := hmac.New(sha256.New, testSecret)

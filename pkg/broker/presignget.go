@@ -1,0 +1,65 @@
+package broker
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/ossbroker/ossbroker/pkg/storage"
+)
+
+// maxDisposition bounds responseContentDisposition.
+const maxDisposition = 1 << 10
+
+type presignGetRequest struct {
+	Key                        string `json:"key"`
+	ExpiresIn                  *int64 `json:"expiresIn"`
+	ResponseContentDisposition string `json:"responseContentDisposition"`
+}
+
+// presignGet is POST /v1/presign-get: a V4 presigned GET URL for a key the
+// key gate allows the caller (the same prefix as uploads), with an optional
+// signed response-content-disposition. It needs the download scope when
+// scopes are required.
+func (b *Broker) presignGet(w http.ResponseWriter, r *http.Request) *apiError {
+	p, aerr := b.authenticate(r)
+	if aerr != nil {
+		return aerr
+	}
+	var req presignGetRequest
+	if aerr := decodeJSON(w, r, &req); aerr != nil {
+		return aerr
+	}
+	if aerr := b.requireScope(p, ScopeDownload); aerr != nil {
+		return aerr
+	}
+	if req.Key == "" {
+		return errorf(http.StatusBadRequest, "invalid_request", "key is required")
+	}
+	if strings.HasSuffix(req.Key, "/") {
+		return errorf(http.StatusBadRequest, "invalid_key", "a download needs a full key, not a folder")
+	}
+	if d := req.ResponseContentDisposition; len(d) > maxDisposition || !printableASCII(d) {
+		return errorf(http.StatusBadRequest, "invalid_request", "responseContentDisposition must be printable ASCII, at most 1 KiB")
+	}
+	key, aerr := b.resolveKey(r, req.Key, p, "")
+	if aerr != nil {
+		return aerr
+	}
+	ps, err := b.cfg.Storage.PresignGet(r.Context(), storage.Download{Key: key, ContentDisposition: req.ResponseContentDisposition}, b.ttl(req.ExpiresIn))
+	if err != nil {
+		return b.storageError(r.Context(), err)
+	}
+	writeJSON(w, http.StatusOK, &presignResponse{
+		Method: ps.Method, URL: ps.URL, Headers: ps.Headers, Bucket: b.cfg.Storage.Bucket(), Key: key, ExpiresAt: ps.Expires.UTC(),
+	})
+	return nil
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
