@@ -151,10 +151,18 @@ func runDev(ossOnly bool) int {
 	return 0
 }
 
-// startOSS serves the bucket with the RAM user (limited by the docs' policy
-// or OSS_EMULATOR_POLICY) and the account owner (full access).
+// startOSS serves the bucket with the RAM user (limited by the policy
+// -print-ram-policy prints for this configuration, or OSS_EMULATOR_POLICY)
+// and the account owner (full access).
 func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger) (*ossemu.Server, error) {
-	policy := ossemu.PutPolicy(cfg.Bucket, cfg.Prefix.Pattern())
+	doc, err := ossconfig.JSON(ramPolicy(cfg))
+	if err != nil {
+		return nil, err
+	}
+	policy, err := ossemu.ParsePolicy(doc)
+	if err != nil {
+		return nil, err
+	}
 	if path := env.get("OSS_EMULATOR_POLICY"); path != "" {
 		doc, err := os.ReadFile(path)
 		if err != nil {
@@ -209,7 +217,8 @@ func (c devClaims) Claim(name string) (string, bool) { v, ok := c[name]; return 
 func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string) {
 	fmt.Fprintf(w, "\nossbroker local mode\n\n")
 	fmt.Fprintf(w, "  local OSS server   %s   bucket %s, region %s, data in %s\n", env.get("OSS_ENDPOINT"), cfg.Bucket, cfg.Region, env.get("DEV_DATA_DIR"))
-	fmt.Fprintf(w, "  RAM user           %s / %s   (oss:PutObject on %s/%s*)\n", cfg.AccessKeyID, cfg.AccessKeySecret, cfg.Bucket, cfg.Prefix.Pattern())
+	fmt.Fprintf(w, "  RAM user           %s / %s   (%s on %s/%s*)\n", cfg.AccessKeyID, cfg.AccessKeySecret,
+		strings.Join(ramPolicy(cfg).Statement[0].Action, ", "), cfg.Bucket, cfg.Prefix.Pattern())
 	fmt.Fprintf(w, "  account owner      %s / %s   (full access)\n", env.get("OSS_EMULATOR_OWNER_KEY_ID"), env.get("OSS_EMULATOR_OWNER_KEY_SECRET"))
 	if len(env.generated) > 0 {
 		fmt.Fprintf(w, "  generated          %s (set them to keep them across restarts)\n", strings.Join(env.generated, ", "))

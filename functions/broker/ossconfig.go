@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
@@ -44,11 +45,18 @@ func printOSSConfig(stdout, stderr io.Writer, load func() (*config.Config, error
 	return 0
 }
 
-// ramPolicy is the least privilege for the routes cfg enables: today
-// every route only writes (PutObject) under the prefix. A route that needs
-// more adds its statement here when it is enabled (Policy.Allow).
+// ramPolicy is the least privilege for the routes cfg enables: uploads
+// (PutObject, plus ListParts and AbortMultipartUpload when multipart is on,
+// i.e. a handle secret is configured) and, in a statement of its own,
+// presigned downloads (GetObject), both under the prefix. A route that
+// needs more adds its statement here when it is enabled (Policy.Allow).
 func ramPolicy(cfg *config.Config) ossconfig.Policy {
-	p := ossconfig.RAMPolicy(cfg.Bucket, cfg.Prefix.Pattern(), ossconfig.BrokerActions)
+	actions := ossconfig.BrokerActions
+	if cfg.Multipart.HandleSecret != nil {
+		actions = slices.Concat(actions, ossconfig.MultipartActions)
+	}
+	p := ossconfig.RAMPolicy(cfg.Bucket, cfg.Prefix.Pattern(), actions).
+		Allow(cfg.Bucket, cfg.Prefix.Pattern(), ossconfig.DownloadActions...)
 	if len(cfg.Webhooks.Sources) > 0 {
 		// POST /v1/webhooks/{source} HEADs an event already stored, to tell
 		// a redelivery from a conflict: GetObject on the webhooks folder

@@ -27,7 +27,7 @@ var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 var reservedSecretEnvs = map[string]bool{
 	"OSS_ACCESS_KEY_ID": true, "OSS_ACCESS_KEY_SECRET": true, "JWT_HS256_SECRET": true,
 	"ALIBABA_CLOUD_ACCESS_KEY_ID": true, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": true, "ALIBABA_CLOUD_SECURITY_TOKEN": true,
-	"OSS_EMULATOR_OWNER_KEY_SECRET": true,
+	"OSS_EMULATOR_OWNER_KEY_SECRET": true, "MULTIPART_HANDLE_SECRET": true,
 }
 
 // webhooks reads WEBHOOK_SOURCES and WEBHOOK_TOLERANCE.

@@ -62,6 +62,7 @@ func TestWebhooksErrors(t *testing.T) {
 		{map[string]string{"WEBHOOK_SOURCES": "gh:hmac:S", "S": strings.Repeat("x", 40)}, "WEBHOOK_SOURCES: source \"gh\": scheme \"hmac\""},
 		{map[string]string{"WEBHOOK_SOURCES": "gh:github:bad-name"}, "WEBHOOK_SOURCES: source \"gh\": \"bad-name\" is not an environment variable name"},
 		{map[string]string{"WEBHOOK_SOURCES": "gh:github:JWT_HS256_SECRET"}, "WEBHOOK_SOURCES: source \"gh\": JWT_HS256_SECRET holds other configuration"},
+		{map[string]string{"WEBHOOK_SOURCES": "gh:github:MULTIPART_HANDLE_SECRET", "MULTIPART_HANDLE_SECRET": strings.Repeat("h", 40)}, "WEBHOOK_SOURCES: source \"gh\": MULTIPART_HANDLE_SECRET holds other configuration"},
 		{map[string]string{"WEBHOOK_SOURCES": "gh:github:S,gh:stripe:S", "S": strings.Repeat("x", 40)}, "WEBHOOK_SOURCES: source \"gh\" is listed twice"},
 		{map[string]string{"WEBHOOK_SOURCES": "gh:github:GH_SECRET"}, "GH_SECRET: is unset or empty"},
 		{map[string]string{"WEBHOOK_SOURCES": "gh:github:GH_SECRET", "GH_SECRET": short}, "GH_SECRET: source \"gh\": GH_SECRET is 18 bytes"},

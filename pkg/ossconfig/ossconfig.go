@@ -10,10 +10,21 @@ import (
 	"slices"
 )
 
-// BrokerActions are the OSS actions the broker's routes perform: a presigned
-// URL is a PutObject, and a direct upload is a PutObject done by the broker.
-// Nothing else (no GetObject, no ListObjects) is ever needed.
+// BrokerActions are the OSS actions the broker's upload routes perform: a
+// presigned URL is a PutObject, and a direct upload is a PutObject done by
+// the broker. So are a PostObject form and a multipart upload's initiate,
+// parts and complete.
 var BrokerActions = []string{"oss:PutObject"}
+
+// DownloadActions are what POST /v1/presign-get needs: a presigned GET is a
+// GetObject. Leave them out of the policy and the URLs it signs fail at
+// OSS with 403.
+var DownloadActions = []string{"oss:GetObject"}
+
+// MultipartActions are what the multipart routes add: before completing,
+// the broker lists the parts (to know the size and name a missing or
+// mismatched part), and it aborts on request.
+var MultipartActions = []string{"oss:ListParts", "oss:AbortMultipartUpload"}
 
 // Policy is a RAM policy document in the OSS docs' format (Version "1").
 type Policy struct {
@@ -69,9 +80,11 @@ type CORSRule struct {
 
 // Browser uploads with presigned URLs: the PUT carries Content-Type, the
 // signed x-oss-* headers (forbid-overwrite, meta) and, when the caller asked
-// for one, Content-MD5. The page reads ETag and OSS's request id.
+// for one, Content-MD5. A PostObject form is a POST, and a page that fetches
+// a presigned download sends a GET. The page reads ETag (multipart parts)
+// and OSS's request id.
 var (
-	uploadMethods = []string{"PUT"}
+	uploadMethods = []string{"PUT", "POST", "GET"}
 	uploadHeaders = []string{"content-type", "content-md5", "x-oss-*"}
 	exposeHeaders = []string{"ETag", "x-oss-request-id"}
 )

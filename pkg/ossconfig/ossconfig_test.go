@@ -146,7 +146,9 @@ func TestBucketCORSDocument(t *testing.T) {
         "https://admin.example.com"
       ],
       "AllowedMethod": [
-        "PUT"
+        "PUT",
+        "POST",
+        "GET"
       ],
       "AllowedHeader": [
         "content-type",
