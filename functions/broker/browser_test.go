@@ -27,9 +27,11 @@ const chromiumPath = "/usr/bin/chromium"
 // (webtest/browser.test.mjs, playwright-core): a small text file and a
 // 20 MiB binary file go cross-origin to the local OSS server through the
 // bucket CORS rule, with progress; a key outside the prefix shows the 403;
-// an origin the rule does not list cannot upload. Then the OSS SDK, with
-// the owner's key pair, checks that the bucket holds exactly the two files'
-// bytes and nothing else.
+// an origin the rule does not list cannot upload; a 64 MiB file goes as a
+// multipart upload (8 presigned parts, one overall bar); a POST form
+// uploads a small file, and OSS refuses a file over the form's size limit.
+// Then the OSS SDK, with the owner's key pair, checks that the bucket holds
+// exactly the uploaded files' bytes and nothing else.
 //
 // Without Chromium or webtest/node_modules (npm ci) the test skips, unless
 // OSSBROKER_REQUIRE_BROWSER=1 (CI), which makes that a failure.
@@ -65,6 +67,21 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Multipart and POST-form files: 64 MiB of random bytes (over the
+	// page's 32 MiB threshold), a small text file for the form, and 100 KiB
+	// for a form limited to 64 KiB (refused by OSS, never stored).
+	huge := make([]byte, 64<<20)
+	rand.Read(huge)
+	tooBig := make([]byte, 100<<10)
+	rand.Read(tooBig)
+	extra := map[string][]byte{"random-64MiB.bin": huge, "form.txt": []byte("sent as a POST form\n"), "too-big.bin": tooBig}
+	for name, body := range extra {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want["random-64MiB.bin"], wantType["random-64MiB.bin"] = huge, "application/octet-stream"
+	want["form.txt"], wantType["form.txt"] = extra["form.txt"], "text/plain"
 
 	const ownerID, ownerSecret = "LTAI5tOwnerBrowserTest", "OwnerSecretForBrowserTest0"
 	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
@@ -86,7 +103,9 @@ func TestBrowser(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "browser.test.mjs")
 	cmd.Dir = "webtest"
 	cmd.Env = append(os.Environ(), "BROKER_URL=http://"+brokerAddr, "UPLOAD_FILES="+string(filesJSON),
-		"OUT_DIR="+outDir, "RESULT_FILE="+resultFile, "CHROMIUM="+chromiumPath)
+		"OUT_DIR="+outDir, "RESULT_FILE="+resultFile, "CHROMIUM="+chromiumPath,
+		"MULTIPART_FILE="+filepath.Join(dir, "random-64MiB.bin"), "FORM_FILE="+filepath.Join(dir, "form.txt"),
+		"FORM_BIG_FILE="+filepath.Join(dir, "too-big.bin"))
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	t.Logf("node --test browser.test.mjs (%s):\n%s", time.Since(start).Round(time.Millisecond), out)

@@ -9,6 +9,8 @@ const tokenHint = document.getElementById('token-hint');
 const folderInput = document.getElementById('folder');
 const filesInput = document.getElementById('files');
 const overwriteInput = document.getElementById('overwrite');
+const modePost = document.getElementById('mode-post');
+const maxBytesInput = document.getElementById('max-bytes');
 const formError = document.getElementById('form-error');
 const list = document.getElementById('uploads');
 const empty = document.getElementById('uploads-empty');
@@ -39,8 +41,16 @@ form.addEventListener('submit', (event) => {
   if (problem) return;
   const folder = folderInput.value.trim();
   const overwrite = overwriteInput.checked;
+  const maxBytes = maxBytesInput.value.trim() === '' ? undefined : Number(maxBytesInput.value);
   for (const file of files) {
-    upload(file, folder + file.name, token, overwrite, addRow(file));
+    const key = folder + file.name;
+    if (modePost.checked) {
+      uploadForm(file, key, token, overwrite, maxBytes, addRow(file));
+    } else if (file.size > MULTIPART_THRESHOLD) {
+      uploadMultipart(file, key, token, overwrite, addRow(file));
+    } else {
+      upload(file, key, token, overwrite, addRow(file));
+    }
   }
   filesInput.value = '';
 });
@@ -132,6 +142,143 @@ async function upload(file, key, token, overwrite, row) {
   });
   xhr.addEventListener('abort', () => row.fail('Upload aborted.'));
   xhr.send(file);
+}
+
+// Files over MULTIPART_THRESHOLD go as a multipart upload: the broker
+// starts it and hands back a handle; parts are presigned in batches of up
+// to 100 and sent PART_CONCURRENCY at a time; one bar shows the whole file.
+const MULTIPART_THRESHOLD = 32 * 1024 * 1024;
+const PART_CONCURRENCY = 4;
+const PARTS_PER_BATCH = 100;
+
+// broker POSTs JSON to a broker route and returns the JSON answer (null for
+// 204), or throws an Error that reads like the single-PUT path's messages.
+async function broker(path, token, body) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new Error(`Could not reach the broker: ${err.message}`);
+  }
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) {
+    const e = data && data.error;
+    throw new Error(e ? `Broker said ${res.status} ${e.code}: ${e.message}` : `Broker said ${res.status} ${res.statusText}`);
+  }
+  return data;
+}
+
+// send is one XHR (fetch has no upload progress): resolves with the status,
+// the ETag without quotes and the body text; rejects when the browser got
+// no answer (CORS, network).
+function send(method, url, headers, body, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    for (const [name, value] of Object.entries(headers || {})) {
+      if (name.toLowerCase() !== 'content-length') xhr.setRequestHeader(name, value);
+    }
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    });
+    xhr.addEventListener('load', () => resolve({
+      status: xhr.status, etag: (xhr.getResponseHeader('ETag') || '').replaceAll('"', ''), text: xhr.responseText,
+    }));
+    xhr.addEventListener('error', () => reject(new Error('Upload failed: the browser got no response (blocked by CORS, or the OSS server is unreachable).')));
+    xhr.addEventListener('abort', () => reject(new Error('Upload aborted.')));
+    xhr.send(body);
+  });
+}
+
+async function uploadMultipart(file, key, token, overwrite, row) {
+  const contentType = file.type || 'application/octet-stream';
+  row.state('presigning', 'Starting a multipart upload…');
+  let mp;
+  try {
+    // size lets the broker pick the part size and pin each part's length.
+    mp = await broker('/v1/multipart', token, { key, contentType, size: file.size, overwrite });
+  } catch (err) {
+    row.fail(err.message);
+    return;
+  }
+  const loaded = new Array(mp.partCount).fill(0);
+  let shown = 0;
+  const report = () => {
+    // One bar for the whole file; it stops at 99% until OSS has assembled it.
+    const p = Math.min(99, Math.floor((loaded.reduce((a, b) => a + b, 0) / file.size) * 100));
+    if (p > shown) row.progress((shown = p));
+  };
+  const parts = [];
+  try {
+    for (let first = 1; first <= mp.partCount; first += PARTS_PER_BATCH) {
+      const numbers = [];
+      for (let n = first; n < first + PARTS_PER_BATCH && n <= mp.partCount; n++) numbers.push(n);
+      const signed = await broker('/v1/multipart/parts', token, { handle: mp.handle, partNumbers: numbers });
+      if (first === 1) {
+        row.state('uploading', `Uploading ${mp.partCount} parts of ${formatSize(mp.partSize)} to ${new URL(signed.parts[0].url).origin}…`);
+      }
+      let next = 0;
+      const worker = async () => {
+        while (next < signed.parts.length) {
+          const part = signed.parts[next++];
+          const start = (part.partNumber - 1) * mp.partSize;
+          const blob = file.slice(start, Math.min(start + mp.partSize, file.size));
+          const r = await send(part.method, part.url, part.headers, blob, (n) => {
+            loaded[part.partNumber - 1] = n;
+            report();
+          });
+          if (r.status < 200 || r.status >= 300) throw new Error(`OSS said ${r.status} ${ossError(r.text)} (part ${part.partNumber})`);
+          if (!r.etag) throw new Error('OSS sent no ETag: the bucket CORS rule must expose it');
+          loaded[part.partNumber - 1] = blob.size;
+          report();
+          parts.push({ partNumber: part.partNumber, etag: r.etag });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, signed.parts.length) }, worker));
+    }
+    parts.sort((a, b) => a.partNumber - b.partNumber);
+    row.state('completing', `Assembling ${parts.length} parts…`);
+    const obj = await broker('/v1/multipart/complete', token, { handle: mp.handle, parts });
+    row.done(obj.key, obj.etag);
+  } catch (err) {
+    row.fail(err.message);
+    // Free the parts already stored; a failed abort changes nothing shown.
+    broker('/v1/multipart/abort', token, { handle: mp.handle }).catch(() => {});
+  }
+}
+
+// uploadForm posts an OSS PostObject form: the signed fields, then the file
+// last, as OSS requires. The policy's content-length-range is OSS's to
+// enforce: a larger file comes back as OSS's EntityTooLarge.
+async function uploadForm(file, key, token, overwrite, maxBytes, row) {
+  const contentType = file.type || 'application/octet-stream';
+  let form;
+  try {
+    form = await broker('/v1/presign-post', token, { key, contentType, overwrite, maxBytes });
+  } catch (err) {
+    row.fail(err.message);
+    return;
+  }
+  const data = new FormData();
+  for (const [name, value] of Object.entries(form.fields)) data.append(name, value);
+  data.append('file', file);
+  row.state('uploading', `Posting a form to ${new URL(form.url).origin} (at most ${form.maxBytes} bytes)…`);
+  try {
+    const r = await send('POST', form.url, {}, data, (n, total) => {
+      if (total > 0) row.progress(Math.min(99, Math.floor((n / total) * 100)));
+    });
+    if (r.status >= 200 && r.status < 300) {
+      row.done(form.key, r.etag);
+    } else {
+      row.fail(`OSS said ${r.status} ${ossError(r.text)}`);
+    }
+  } catch (err) {
+    row.fail(err.message);
+  }
 }
 
 // ossError reads OSS's XML error body: "Code: Message".

@@ -7,7 +7,9 @@
 //   go test -count=1 -v -run '^TestBrowser$' ./functions/broker
 //
 // Environment: BROKER_URL (the page's origin), UPLOAD_FILES (JSON list of
-// paths: a small text file, then a large binary one), OUT_DIR (screenshot),
+// paths: a small text file, then a large binary one), MULTIPART_FILE (over
+// the page's multipart threshold), FORM_FILE and FORM_BIG_FILE (for a POST
+// form limited to 64 KiB: one fits, one does not), OUT_DIR (screenshot),
 // RESULT_FILE (what was stored where, for the Go side), CHROMIUM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +28,9 @@ const brokerURL = env('BROKER_URL');
 const files = JSON.parse(env('UPLOAD_FILES'));
 const outDir = env('OUT_DIR');
 const resultFile = env('RESULT_FILE');
+const multipartFile = env('MULTIPART_FILE');
+const formFile = env('FORM_FILE');
+const formBigFile = env('FORM_BIG_FILE');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const LONG = 120_000;
 
@@ -164,6 +169,81 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
       `no CORS message for ${foreignOrigin}: ${messages.join(' | ')}`);
     await foreign.close();
     result.refused.push(key);
+  });
+
+  // finished waits until the row of file name is done or failed.
+  const finished = async (name) => {
+    await page.waitForFunction((n) => {
+      const r = document.querySelector(`#uploads li[data-file="${n}"]`);
+      return r && (r.dataset.state === 'done' || r.dataset.state === 'error');
+    }, name, { timeout: LONG });
+    return page.locator(`#uploads li[data-file="${name}"]`);
+  };
+  const escapeRE = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  await t.test('a 64 MiB file goes as a multipart upload with one overall bar', async () => {
+    const name = basename(multipartFile);
+    const calls = [];
+    const onRequest = (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/v1/multipart')) calls.push(`${r.method()} ${u.pathname}`);
+      else if (u.searchParams.has('partNumber')) calls.push(`${r.method()} part ${u.searchParams.get('partNumber')}`);
+    };
+    page.on('request', onRequest);
+    // Slowed down, as above, so the bar shows the way there.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 64 * 1024 * 1024,
+    });
+    await page.check('#mode-put');
+    await page.setInputFiles('#files', multipartFile);
+    await page.click('#upload');
+    const row = await finished(name);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    page.off('request', onRequest);
+
+    const status = await row.locator('.upload-status').textContent();
+    assert.equal(await row.getAttribute('data-state'), 'done', `${name}: ${status}`);
+    const key = await row.getAttribute('data-key');
+    assert.equal(key, folder + name);
+    // 64 MiB in the default 8 MiB parts: OSS's multipart ETag ends in -8.
+    assert.match(status, new RegExp(`^Stored as ${escapeRE(key)} \\(ETag [0-9A-F]{32}-8\\)$`));
+    assert.equal(await row.locator('progress').evaluate((p) => p.value), 100);
+    const sorted = [...calls].sort();
+    assert.deepEqual(sorted, ['POST /v1/multipart', 'POST /v1/multipart/complete', 'POST /v1/multipart/parts',
+      ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => `PUT part ${n}`)].sort(), `requests: ${calls.join(', ')}`);
+    const values = await page.evaluate((n) => window.progressSeen[n] || [], name);
+    t.diagnostic(`overall progress of ${name}: ${values.join(', ')}`);
+    assert.deepEqual(values, [...values].sort((a, b) => a - b), `progress went backwards: ${values}`);
+    assert.equal(values.at(-1), 100);
+    assert.ok(values.some((v) => v > 0 && v < 100), `no intermediate progress: ${values}`);
+    result.uploads[name] = key;
+  });
+
+  await t.test('a POST form uploads; a file over its size limit is refused by OSS', async () => {
+    await page.check('#mode-post');
+    await page.fill('#max-bytes', String(64 * 1024));
+    await page.setInputFiles('#files', formFile);
+    await page.click('#upload');
+    const name = basename(formFile);
+    const row = await finished(name);
+    const status = await row.locator('.upload-status').textContent();
+    assert.equal(await row.getAttribute('data-state'), 'done', `${name}: ${status}`);
+    assert.equal(await row.getAttribute('data-key'), folder + name);
+    result.uploads[name] = folder + name;
+
+    await page.setInputFiles('#files', formBigFile);
+    await page.click('#upload');
+    const big = basename(formBigFile);
+    const bigRow = await finished(big);
+    assert.equal(await bigRow.getAttribute('data-state'), 'error');
+    assert.match(await bigRow.locator('.upload-status').textContent(), /^OSS said 400 EntityTooLarge: /);
+    assert.equal(await bigRow.getAttribute('data-key'), null);
+    result.refused.push(folder + big);
+    await page.fill('#max-bytes', '');
+    await page.check('#mode-put');
+    await page.screenshot({ path: join(outDir, 'multipart-and-form.png'), fullPage: true });
   });
 
   writeFileSync(resultFile, JSON.stringify(result, null, 2));
