@@ -11,8 +11,9 @@ type apiError struct {
 	code    string
 	message string
 	allow   string // methods, for 405
-	// challenge, when set, is the WWW-Authenticate value (RFC 6750
-	// insufficient_scope on a 403).
+	// challenge, when set, is the WWW-Authenticate value (RFC 6750:
+	// invalid_token on a 401, insufficient_scope on a 403). Webhook 401s
+	// have none: their senders use no bearer scheme.
 	challenge string
 }
 
@@ -25,7 +26,8 @@ func errorf(status int, code, message string) *apiError {
 // The errors every route shares. Token failures all look alike on purpose:
 // the body never says which check failed.
 var (
-	errUnauthorized = errorf(http.StatusUnauthorized, "unauthorized", "a valid bearer token is required")
+	errUnauthorized = &apiError{status: http.StatusUnauthorized, code: "unauthorized",
+		message: "a valid bearer token is required", challenge: `Bearer error="invalid_token"`}
 	errNotFound     = errorf(http.StatusNotFound, "not_found", "no such route")
 	errInternal     = errorf(http.StatusInternalServerError, "internal", "internal error")
 )
@@ -42,8 +44,6 @@ func writeError(w http.ResponseWriter, requestID string, e *apiError) {
 	var b errorBody
 	b.Error.Code, b.Error.Message, b.Error.RequestID = e.code, e.message, requestID
 	switch {
-	case e.status == http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	case e.challenge != "":
 		w.Header().Set("WWW-Authenticate", e.challenge)
 	case e.allow != "":

@@ -392,6 +392,9 @@ func TestWebhooksEndToEnd(t *testing.T) {
 				if r.status != 401 || r.errorCode(t) != "unauthorized" {
 					t.Fatalf("%s: %d %s", name, r.status, r.body)
 				}
+				if c := r.header.Get("WWW-Authenticate"); c != "" {
+					t.Fatalf("%s: a Bearer challenge (%q) on a webhook route", name, c)
+				}
 				var eb struct {
 					Error struct{ Code, Message string }
 				}
