@@ -28,8 +28,8 @@ func errorf(status int, code, message string) *apiError {
 var (
 	errUnauthorized = &apiError{status: http.StatusUnauthorized, code: "unauthorized",
 		message: "a valid bearer token is required", challenge: `Bearer error="invalid_token"`}
-	errNotFound     = errorf(http.StatusNotFound, "not_found", "no such route")
-	errInternal     = errorf(http.StatusInternalServerError, "internal", "internal error")
+	errNotFound = errorf(http.StatusNotFound, "not_found", "no such route")
+	errInternal = errorf(http.StatusInternalServerError, "internal", "internal error")
 )
 
 type errorBody struct {
