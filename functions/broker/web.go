@@ -42,6 +42,12 @@ func demoPage(cfg *config.Config, secret string) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /dev/token", func(w http.ResponseWriter, r *http.Request) {
+		// A dev token is a credential: hand it out on this machine only,
+		// even when BROKER_ADDR listens on every interface.
+		if !fromLoopback(r) {
+			http.Error(w, "dev tokens are served to loopback clients only", http.StatusForbidden)
+			return
+		}
 		t := devToken{Sub: devUser, Folder: "exampledir/", ExpiresIn: int(devTokenTTL / time.Second)}
 		if prefix, err := cfg.Prefix.Prefix(devClaims{"sub": devUser}); err == nil {
 			t.Folder = prefix
@@ -95,4 +101,15 @@ func pageOrigins(brokerAddr string) []string {
 		return out
 	}
 	return []string{"http://" + brokerAddr}
+}
+
+// fromLoopback reports whether r came from this machine. Behind the local
+// FC trigger, RemoteAddr is the event's sourceIp.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
