@@ -161,8 +161,10 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 		{"webhook first, PutObject-only policy", whPutOnly.url, "POST", "/v1/webhooks/gh", hook("d-5", `{}`, "application/json"), []byte(`{}`), 200},
 		{"webhook redelivery, PutObject-only policy", whPutOnly.url, "POST", "/v1/webhooks/gh", hook("d-5", `{}`, "application/json"), []byte(`{}`), 502},
 	}...)
+	// Batch presign, presign-post, presign-get and multipart (openapi_routes_test.go).
+	cases = append(cases, uploadRouteSpecCases(t)...)
 	// OPTIONS on every path, from an allowed and a refused origin.
-	for _, p := range []string{"/v1/presign", "/v1/objects/exampledir/a.txt", "/v1/webhooks/gh", "/healthz", "/openapi.yaml"} {
+	for _, p := range append([]string{"/v1/presign", "/v1/objects/exampledir/a.txt", "/v1/webhooks/gh", "/healthz", "/openapi.yaml"}, uploadRoutePaths...) {
 		pre := map[string]string{"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}
 		cases = append(cases, specCase{"preflight " + p, e.url, "OPTIONS", p, pre, nil, 204})
 		evil := map[string]string{"Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST"}
@@ -195,7 +197,7 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 		}
 		// The requests that succeed must be ones the document describes.
 		if c.want < 300 && c.method != "HEAD" {
-			in.Options.ExcludeRequestBody = c.method != "POST" || c.path != "/v1/presign"
+			in.Options.ExcludeRequestBody = c.method != "POST" || c.path != "/v1/presign" && !slices.Contains(uploadRoutePaths, c.path)
 			req.Body = io.NopCloser(bytes.NewReader(c.body))
 			if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
 				t.Errorf("%s: the request does not match the document: %v", c.name, err)
@@ -262,7 +264,8 @@ func TestOpenAPIListsEveryErrorCode(t *testing.T) {
 		listed = append(listed, c.(string))
 	}
 	for _, want := range []string{"invalid_request", "invalid_key", "unauthorized", "key_outside_prefix", "origin_not_allowed",
-		"not_found", "method_not_allowed", "object_exists", "payload_too_large", "unsupported_media_type", "storage_unavailable", "internal"} {
+		"not_found", "method_not_allowed", "object_exists", "payload_too_large", "unsupported_media_type", "storage_unavailable", "internal",
+		"insufficient_scope", "invalid_handle", "upload_not_found", "invalid_part", "invalid_part_order", "part_too_small", "multipart_unavailable"} {
 		if !slices.Contains(listed, want) {
 			t.Errorf("error code %q is not in the document's enum %v", want, listed)
 		}
