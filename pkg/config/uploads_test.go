@@ -72,3 +72,15 @@ func TestScopesAndMultipartErrors(t *testing.T) {
 		t.Errorf("error quotes the secret: %v", err)
 	}
 }
+
+// The values s.yaml passes when nothing is exported are valid.
+func TestScopesAndMultipartSYamlDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"JWT_HS256_SECRET": secret, "REQUIRE_SCOPES": "false", "JWT_SCOPE_CLAIM": "scope",
+		"MULTIPART_HANDLE_SECRET": "", "MULTIPART_TTL": "24h", "MAX_MULTIPART_BYTES": "50000GiB"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Multipart.MaxBytes != MaxMultipartBytes || c.Multipart.HandleSecretFrom != "JWT_HS256_SECRET" {
+		t.Errorf("%+v", c.Multipart)
+	}
+}
