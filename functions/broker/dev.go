@@ -80,10 +80,14 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)[:n]
 }
 
+// functionTimeout is s.yaml's timeout, which local mode applies too.
+const functionTimeout = 30 * time.Second
+
 // runDev is `make run`: the local OSS server, then the function behind a
-// local FC runtime API and HTTP trigger, so that a request takes the same
-// path through fc.Start and the event adapter that it takes in the cloud.
-func runDev(ossOnly bool) int {
+// local FC3 HTTP trigger, so that a request takes the same path through the
+// event JSON, the SDK's handler wrapper and the adapter that it takes in the
+// cloud.
+func runDev(ossOnly, runtimeAPI bool) int {
 	env := newDevEnv(os.Getenv)
 	cfg, err := config.Load(env.get)
 	if err != nil {
@@ -113,24 +117,25 @@ func runDev(ossOnly bool) int {
 	}
 	defer closeFn()
 
-	// The real SDK invoke loop, polling a local runtime API.
-	rt := fcemu.NewRuntimeAPI()
-	rtAddr, err := rt.Listen("127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "runtime API:", err)
-		return 1
+	// Each request becomes FC3's event JSON (the trigger) and runs through
+	// the SDK's handler wrapper, as in the cloud. With -runtime-api the
+	// event also travels the runtime API to a real fc.Start loop.
+	inv := fcemu.Invocation{FunctionName: "ossbroker", Region: cfg.Region, Timeout: functionTimeout}
+	fn := fchttp.Handler(h, fchttp.WithLogger(log))
+	invoke := fcemu.InProcess(fn, inv)
+	if runtimeAPI {
+		rt := fcemu.NewRuntimeAPI()
+		rtAddr, err := rt.Listen("127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "runtime API:", err)
+			return 1
+		}
+		defer rt.Close()
+		os.Setenv("FC_RUNTIME_API", rtAddr.String())
+		go fc.Start(fn)
+		invoke = rt.InvokeFunc(inv)
 	}
-	defer rt.Close()
-	os.Setenv("FC_RUNTIME_API", rtAddr.String())
-	go fc.Start(fchttp.Handler(h, fchttp.WithLogger(log)))
-
-	trigger := &fcemu.Trigger{
-		Invoke: func(ctx context.Context, event []byte, id string) (fcemu.Result, error) {
-			return rt.Invoke(ctx, event, fcemu.Invocation{RequestID: id, Region: cfg.Region})
-		},
-		Region: cfg.Region,
-		Logger: log,
-	}
+	trigger := &fcemu.Trigger{Invoke: invoke, Region: cfg.Region, Logger: log}
 	ln, err := net.Listen("tcp", env.get("BROKER_ADDR"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "broker:", err)

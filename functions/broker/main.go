@@ -25,6 +25,7 @@ import (
 func main() {
 	dev := flag.Bool("dev", false, "run locally: OSS server, FC runtime API and HTTP trigger on this machine")
 	ossOnly := flag.Bool("oss-only", false, "with -dev: start only the local OSS server")
+	runtimeAPI := flag.Bool("runtime-api", false, "with -dev: deliver each event through a local FC runtime API to a real fc.Start loop")
 	printRAM := flag.Bool("print-ram-policy", false, "print the least-privilege RAM policy (JSON) for this configuration and exit")
 	printCORS := flag.Bool("print-bucket-cors", false, "print the bucket CORS rules (ossutil put-bucket-cors JSON) browser uploads need and exit")
 	flag.Parse()
@@ -32,7 +33,7 @@ func main() {
 		os.Exit(printOSSConfig(os.Stdout, os.Stderr, config.FromEnv, *printRAM, *printCORS))
 	}
 	if *dev {
-		os.Exit(runDev(*ossOnly))
+		os.Exit(runDev(*ossOnly, *runtimeAPI))
 	}
 	os.Exit(runFC())
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -286,16 +287,22 @@ func freeAddr(t *testing.T) string {
 // TestLocalMode runs `broker -dev` as `make run` does, then follows its
 // banner: the printed curl line, then a PUT to the returned URL.
 func TestLocalMode(t *testing.T) {
+	t.Run("in-process", func(t *testing.T) { localMode(t, "-dev") })
+	t.Run("runtime-api", func(t *testing.T) { localMode(t, "-dev", "-runtime-api") })
+}
+
+func localMode(t *testing.T, args ...string) {
 	data := t.TempDir()
 	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(binary(t), "-dev")
+	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), "BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+data,
 		"JWT_HS256_SECRET=", "OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "FC_RUNTIME_API=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout = io.Discard
+	stdout := &lockedBuffer{}
+	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -368,5 +375,11 @@ func TestLocalMode(t *testing.T) {
 	}
 	if s := put(); s != 409 {
 		t.Fatalf("second PUT: %d, want 409", s)
+	}
+	// The SDK's invoke loop prints a line per invocation: only the
+	// runtime-API transport runs it.
+	viaLoop := strings.Contains(stdout.String(), "FC Invoke Start RequestId:")
+	if want := slices.Contains(args, "-runtime-api"); viaLoop != want {
+		t.Fatalf("fc.Start loop used = %v, want %v", viaLoop, want)
 	}
 }

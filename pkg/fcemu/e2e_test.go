@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -467,4 +468,56 @@ func requestIDPattern(id string) bool {
 		}
 	}
 	return true
+}
+
+// TestSDKHandlerInProcess runs the same cases through InProcess: the SDK's
+// own handler wrapper, called without the runtime API's transport.
+func TestSDKHandlerInProcess(t *testing.T) {
+	e := &env{output: func() string { return "" }}
+	invoke := InProcess(fchttp.Handler(echo.Handler, fchttp.WithLogger(quiet)), testInvocation)
+	e.srv = httptest.NewServer(&Trigger{
+		Invoke: func(ctx context.Context, event []byte, id string) (Result, error) {
+			e.invokes.Add(1)
+			return invoke(ctx, event, id)
+		},
+		Logger: quiet,
+	})
+	t.Cleanup(e.srv.Close)
+	t.Run("roundtrip", func(t *testing.T) { roundTrip(t, e) })
+	t.Run("concurrent", func(t *testing.T) { concurrent(t, e, 20) })
+	t.Run("limits", func(t *testing.T) { limits(t, e) })
+}
+
+func TestInProcessErrors(t *testing.T) {
+	ctx := context.Background()
+	panics := InProcess(func(context.Context, events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error) {
+		panic("boom")
+	}, Invocation{})
+	if res, err := panics(ctx, []byte(`{}`), "1-a"); err != nil || res.Err == nil || res.Err.Message != "boom" {
+		t.Fatalf("panic: %+v %v", res, err)
+	}
+	fails := InProcess(func(context.Context, events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error) {
+		return nil, errors.New("nope")
+	}, Invocation{})
+	if res, err := fails(ctx, []byte(`{}`), ""); err != nil || res.Err == nil || res.Err.Message != "nope" {
+		t.Fatalf("error: %+v %v", res, err)
+	}
+	badJSON := InProcess(fchttp.Handler(echo.Handler), Invocation{})
+	if res, err := badJSON(ctx, []byte(`{"headers":7}`), ""); err != nil || res.Err == nil {
+		t.Fatalf("an event the SDK cannot decode: %+v %v", res, err)
+	}
+	seen := InProcess(func(ctx context.Context, ev events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error) {
+		lc, ok := fccontext.FromContext(ctx)
+		if !ok || lc.RequestID != "1-x" || lc.Region != "cn-beijing" || lc.Credentials.SecurityToken != "tok" {
+			return nil, errors.New("fccontext not set")
+		}
+		if _, ok := ctx.Deadline(); !ok {
+			return nil, errors.New("no deadline")
+		}
+		return &events.HTTPTriggerResponse{StatusCode: 204, Headers: map[string]string{}}, nil
+	}, Invocation{Region: "cn-beijing", Credentials: &Credentials{SecurityToken: "tok"}})
+	res, err := seen(ctx, []byte(`{}`), "1-x")
+	if err != nil || res.Err != nil || !bytes.Contains(res.Body, []byte(`"statusCode":204`)) {
+		t.Fatalf("context: %+v %v", res, err)
+	}
 }

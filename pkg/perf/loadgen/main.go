@@ -1,14 +1,15 @@
 // Command loadgen is `make load`: closed-loop load on loopback against
 //
 //   - local: the compiled broker in local mode (go build ./functions/broker,
-//     run with -dev): HTTP trigger -> runtime API -> fc.Start -> adapter ->
-//     broker, OSS in the same process (ossemu, objects under a temp dir);
+//     run with -dev): HTTP trigger -> event JSON -> the SDK's handler
+//     wrapper -> adapter -> broker, OSS in the same process (ossemu,
+//     objects under a temp dir);
 //   - bare:  the broker http.Handler on a plain net/http server, in-process
 //     ossemu (what the function costs without the FC emulation hops);
 //   - node:  pkg/perf/nodebaseline/server.js (jose + ali-oss signatureUrlV4),
 //     presign only;
-//   - inproc: local mode's stack (trigger, runtime API, fc.Start, adapter,
-//     broker, ossemu in memory) inside this process, for -cpuprofile.
+//   - inproc: local mode's stack (trigger, the SDK's handler wrapper,
+//     adapter, broker, ossemu in memory) inside this process, for -cpuprofile.
 //
 // For each target: presigns, then direct uploads of -size bytes, each for
 // -duration with -clients clients (bounded by -max requests). Any non-2xx
@@ -36,8 +37,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
 	"github.com/ossbroker/ossbroker/pkg/fcemu"
 	"github.com/ossbroker/ossbroker/pkg/perf/fixture"
@@ -375,17 +374,8 @@ func startInproc(ctx context.Context) (base, ossEP string, stop func(), err erro
 		return "", "", nil, err
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	rt := fcemu.NewRuntimeAPI(fcemu.WithRuntimeLogger(quiet))
-	addr, err := rt.Listen("127.0.0.1:0")
-	if err != nil {
-		return "", "", nil, err
-	}
-	os.Setenv("FC_RUNTIME_API", addr.String())
-	go fc.Start(fixture.Adapter(b))
 	trigger := &fcemu.Trigger{
-		Invoke: func(ctx context.Context, event []byte, id string) (fcemu.Result, error) {
-			return rt.Invoke(ctx, event, fcemu.Invocation{RequestID: id, Region: fixture.Region})
-		},
+		Invoke: fcemu.InProcess(fixture.Adapter(b), fcemu.Invocation{Region: fixture.Region}),
 		Region: fixture.Region, Logger: quiet,
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -394,7 +384,5 @@ func startInproc(ctx context.Context) (base, ossEP string, stop func(), err erro
 	}
 	hs := &http.Server{Handler: trigger, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
-	// The SDK loop busy-polls a closed runtime API, so the runtime API is
-	// left running until the process exits.
 	return "http://" + ln.Addr().String(), ossEP, func() { hs.Close(); closeFn(); srv.Close() }, nil
 }
