@@ -222,8 +222,10 @@ func (c devClaims) Claim(name string) (string, bool) { v, ok := c[name]; return 
 func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string) {
 	fmt.Fprintf(w, "\nossbroker local mode\n\n")
 	fmt.Fprintf(w, "  local OSS server   %s   bucket %s, region %s, data in %s\n", env.get("OSS_ENDPOINT"), cfg.Bucket, cfg.Region, env.get("DEV_DATA_DIR"))
-	fmt.Fprintf(w, "  RAM user           %s / %s   (%s on %s/%s*)\n", cfg.AccessKeyID, cfg.AccessKeySecret,
-		strings.Join(ramPolicy(cfg).Statement[0].Action, ", "), cfg.Bucket, cfg.Prefix.Pattern())
+	fmt.Fprintf(w, "  RAM user           %s / %s\n", cfg.AccessKeyID, cfg.AccessKeySecret)
+	for _, st := range ramPolicy(cfg).Statement {
+		fmt.Fprintf(w, "                     %s on %s\n", strings.Join(st.Action, ", "), strings.Join(st.Resource, ", "))
+	}
 	fmt.Fprintf(w, "  account owner      %s / %s   (full access)\n", env.get("OSS_EMULATOR_OWNER_KEY_ID"), env.get("OSS_EMULATOR_OWNER_KEY_SECRET"))
 	if len(env.generated) > 0 {
 		fmt.Fprintf(w, "  generated          %s (set them to keep them across restarts)\n", strings.Join(env.generated, ", "))

@@ -106,6 +106,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 		MaxUploadBytes:       cfg.MaxUploadBytes,
 		MaxDirectUploadBytes: cfg.MaxDirectUploadBytes,
 		AllowedOrigins:       cfg.AllowedOrigins,
+		AllowDownloads:       cfg.AllowDownloads,
 		RequireScopes:        cfg.Scopes.Require,
 		ScopeClaim:           cfg.Scopes.Claim,
 		Handles:              handles,

@@ -55,8 +55,10 @@ func ramPolicy(cfg *config.Config) ossconfig.Policy {
 	if cfg.Multipart.HandleSecret != nil {
 		actions = slices.Concat(actions, ossconfig.MultipartActions)
 	}
-	p := ossconfig.RAMPolicy(cfg.Bucket, cfg.Prefix.Pattern(), actions).
-		Allow(cfg.Bucket, cfg.Prefix.Pattern(), ossconfig.DownloadActions...)
+	p := ossconfig.RAMPolicy(cfg.Bucket, cfg.Prefix.Pattern(), actions)
+	if cfg.AllowDownloads {
+		p = p.Allow(cfg.Bucket, cfg.Prefix.Pattern(), ossconfig.DownloadActions...)
+	}
 	if len(cfg.Webhooks.Sources) > 0 {
 		// POST /v1/webhooks/{source} HEADs an event already stored, to tell
 		// a redelivery from a conflict: GetObject on the webhooks folder

@@ -29,14 +29,25 @@ func TestPrintOSSConfig(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &policy); err != nil {
 		t.Fatalf("-print-ram-policy printed no JSON: %v\n%s", err, out.String())
 	}
-	// Uploads (PutObject, and multipart's ListParts and abort: the HS256
-	// secret gives a handle key) and downloads (presign-get's GetObject).
-	if policy.Version != "1" || len(policy.Statement) != 2 ||
+	// Uploads only (PutObject, and multipart's ListParts and abort: the
+	// HS256 secret gives a handle key): no read access unless
+	// ALLOW_DOWNLOADS.
+	if policy.Version != "1" || len(policy.Statement) != 1 ||
 		!strings.Contains(out.String(), `"acs:oss:*:*:uploads-prod/users/*/*"`) || !strings.Contains(out.String(), `"oss:PutObject"`) ||
 		!strings.Contains(out.String(), `"oss:ListParts"`) || !strings.Contains(out.String(), `"oss:AbortMultipartUpload"`) ||
-		!strings.Contains(out.String(), `"oss:GetObject"`) {
+		strings.Contains(out.String(), `"oss:GetObject"`) {
 		t.Errorf("-print-ram-policy:\n%s", out.String())
 	}
+	// With downloads on, presign-get's GetObject on the same prefix.
+	out.Reset()
+	vars["ALLOW_DOWNLOADS"] = "true"
+	if code := printOSSConfig(&out, &errOut, loader(vars), true, false); code != 0 {
+		t.Fatalf("-print-ram-policy: exit %d: %s", code, errOut.String())
+	}
+	if err := json.Unmarshal(out.Bytes(), &policy); err != nil || len(policy.Statement) != 2 || !strings.Contains(out.String(), `"oss:GetObject"`) {
+		t.Errorf("-print-ram-policy with ALLOW_DOWNLOADS:\n%s", out.String())
+	}
+	delete(vars, "ALLOW_DOWNLOADS")
 
 	out.Reset()
 	if code := printOSSConfig(&out, &errOut, loader(vars), false, true); code != 0 {
@@ -106,9 +117,9 @@ func TestPrintRAMPolicyWebhooks(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &policy); err != nil {
 			t.Fatal(err)
 		}
-		// Statements: uploads, downloads (presign-get), webhooks.
-		if len(policy.Statement) != 3 || policy.Statement[2].Effect != "Allow" || strings.Join(policy.Statement[2].Action, ",") != "oss:GetObject" ||
-			strings.Join(policy.Statement[2].Resource, ",") != "acs:oss:*:*:examplebucket/"+folder+"*" ||
+		// Statements: uploads, webhooks (downloads are off).
+		if len(policy.Statement) != 2 || policy.Statement[1].Effect != "Allow" || strings.Join(policy.Statement[1].Action, ",") != "oss:GetObject" ||
+			strings.Join(policy.Statement[1].Resource, ",") != "acs:oss:*:*:examplebucket/"+folder+"*" ||
 			strings.Contains(strings.Join(policy.Statement[0].Action, ","), "GetObject") {
 			t.Errorf("%s:\n%s", prefix, out.String())
 		}

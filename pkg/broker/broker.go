@@ -57,6 +57,9 @@ type Config struct {
 	Webhooks         []webhook.Source
 	WebhookTolerance time.Duration
 
+	// AllowDownloads turns on POST /v1/presign-get; off, it is 404.
+	AllowDownloads bool
+
 	// RequireScopes turns on the scope check (scopes.go): upload,
 	// upload:overwrite and download, read from the ScopeClaim claim
 	// (DefaultScopeClaim when empty).

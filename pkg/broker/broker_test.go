@@ -64,6 +64,7 @@ type options struct {
 	maxDirect    int64
 	origins      []string
 	sts          bool   // sign with STS credentials (a security token) instead of the RAM pair
+	noDownloads  bool   // leave POST /v1/presign-get off (ALLOW_DOWNLOADS unset)
 	publicKeyPEM []byte // verify tokens with this key instead of hsSecret
 	ossLogs      io.Writer
 
@@ -157,6 +158,7 @@ func newEnv(t *testing.T, o options) *env {
 		PresignTTL:   15 * time.Minute, PresignMaxTTL: time.Hour,
 		MaxUploadBytes: 100 << 20, MaxDirectUploadBytes: o.maxDirect,
 		AllowedOrigins: o.origins,
+		AllowDownloads: !o.noDownloads,
 		RequireScopes:  o.requireScopes, ScopeClaim: o.scopeClaim,
 		Handles: handles, Now: o.now,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -29,6 +29,7 @@ func uploadRouteSpecCases(t *testing.T) []specCase {
 	r := newRoutesEnv(t, options{})
 	scoped := newRoutesEnv(t, options{requireScopes: true})
 	off := newRoutesEnv(t, options{noHandles: true})
+	noDownloads := newRoutesEnv(t, options{noDownloads: true})
 	down := newRoutesEnv(t, options{endpoint: "http://" + closedAddr(t)})
 	noCreds := brokerWithoutCredentialsWithHandles(t)
 	tok := token(t, "alice", nil)
@@ -77,6 +78,7 @@ func uploadRouteSpecCases(t *testing.T) []specCase {
 		{"presign-get", r.url, "POST", "/v1/presign-get", js, j(map[string]any{"key": "exampledir/spec/mp.bin", "expiresIn": 60, "responseContentDisposition": "attachment"}), 200},
 		{"presign-get folder", r.url, "POST", "/v1/presign-get", js, j(map[string]any{"key": "exampledir/spec/"}), 400},
 		{"presign-get no token", r.url, "POST", "/v1/presign-get", anon, j(map[string]any{"key": "exampledir/a"}), 401},
+		{"presign-get disabled", noDownloads.url, "POST", "/v1/presign-get", js, j(map[string]any{"key": "exampledir/a"}), 404},
 		{"presign-get outside prefix", r.url, "POST", "/v1/presign-get", js, j(map[string]any{"key": "other/a"}), 403},
 		{"presign-get no scope", scoped.url, "POST", "/v1/presign-get", js, j(map[string]any{"key": "exampledir/a"}), 403},
 		{"presign-get too large", r.url, "POST", "/v1/presign-get", js, big, 413},
@@ -147,7 +149,8 @@ func brokerWithoutCredentialsWithHandles(t *testing.T) string {
 	hk, _ := uploadhandle.DeriveKey(handleSecret)
 	handles, _ := uploadhandle.New(hk)
 	b, err := broker.New(broker.Config{Auth: verifier, Keys: keys, Storage: store, ContentTypes: mediatype.Allowlist{},
-		PresignTTL: time.Minute, PresignMaxTTL: time.Hour, MaxUploadBytes: 1 << 30, MaxDirectUploadBytes: 1 << 20, Handles: handles})
+		PresignTTL: time.Minute, PresignMaxTTL: time.Hour, MaxUploadBytes: 1 << 30, MaxDirectUploadBytes: 1 << 20, Handles: handles,
+		AllowDownloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,11 @@ type presignGetRequest struct {
 // presignGet is POST /v1/presign-get: a V4 presigned GET URL for a key the
 // key gate allows the caller (the same prefix as uploads), with an optional
 // signed response-content-disposition. It needs the download scope when
-// scopes are required.
+// scopes are required, and exists only with AllowDownloads.
 func (b *Broker) presignGet(w http.ResponseWriter, r *http.Request) *apiError {
+	if !b.cfg.AllowDownloads {
+		return errorf(http.StatusNotFound, "not_found", "downloads are not enabled (ALLOW_DOWNLOADS)")
+	}
 	p, aerr := b.authenticate(r)
 	if aerr != nil {
 		return aerr

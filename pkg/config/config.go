@@ -62,6 +62,10 @@ type Config struct {
 
 	Scopes    Scopes    // JWT_SCOPE_CLAIM, REQUIRE_SCOPES (uploads.go)
 	Multipart Multipart // MULTIPART_HANDLE_SECRET, MULTIPART_TTL, MAX_MULTIPART_BYTES (uploads.go)
+	// AllowDownloads (ALLOW_DOWNLOADS, default false) turns on
+	// POST /v1/presign-get. Off, the broker grants no read access at all
+	// and its RAM policy needs no oss:GetObject on the prefix.
+	AllowDownloads bool
 
 	Webhooks Webhooks // WEBHOOK_SOURCES, WEBHOOK_TOLERANCE (webhooks.go)
 }
@@ -137,6 +141,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.LogLevel = l.level("LOG_LEVEL")
 	c.Scopes = l.scopes()
 	c.Multipart = l.multipart(c.AccessKeySecret, c.JWT.HS256Secret)
+	c.AllowDownloads = l.boolean("ALLOW_DOWNLOADS")
 	c.Webhooks = l.webhooks()
 
 	if err := errors.Join(l.errs...); err != nil {

@@ -36,6 +36,9 @@ func TestDefaults(t *testing.T) {
 	if !c.ContentTypes.Any() {
 		t.Error("content types should default to any")
 	}
+	if c.AllowDownloads {
+		t.Error("downloads must be off unless ALLOW_DOWNLOADS is set")
+	}
 }
 
 func TestValues(t *testing.T) {
@@ -98,6 +101,7 @@ func TestBadValues(t *testing.T) {
 		{"leeway", "JWT_LEEWAY", "1h"},
 		{"half a key pair", "OSS_ACCESS_KEY_ID", "LTAIxxxx"},
 		{"jwks url", "JWT_JWKS_URL", "not a url"},
+		{"downloads", "ALLOW_DOWNLOADS", "yes please"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -54,14 +54,21 @@ func (l *loader) scopes() Scopes {
 	if !scopeClaimOK(s.Claim) {
 		l.fail("JWT_SCOPE_CLAIM", "%q is not a claim name (1-64 printable ASCII characters, no spaces or quotes)", s.Claim)
 	}
-	if v := strings.TrimSpace(l.getenv("REQUIRE_SCOPES")); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			l.fail("REQUIRE_SCOPES", "%q is not true or false", v)
-		}
-		s.Require = b
-	}
+	s.Require = l.boolean("REQUIRE_SCOPES")
 	return s
+}
+
+// boolean reads a true/false variable; unset is false.
+func (l *loader) boolean(name string) bool {
+	v := strings.TrimSpace(l.getenv(name))
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail(name, "%q is not true or false", v)
+	}
+	return b
 }
 
 func (l *loader) multipart(accessKeySecret string, hs256 []byte) Multipart {
