@@ -217,6 +217,24 @@ func (b *Broker) resolveKey(r *http.Request, key string, p auth.Principal, conte
 	}
 }
 
+// checkUpload is what every upload route asks before the key gate: the
+// scope the upload needs, and an allowed content type (empty means
+// application/octet-stream, which is what it returns then).
+func (b *Broker) checkUpload(p auth.Principal, overwrite bool, contentType string) (string, *apiError) {
+	if aerr := b.requireUploadScope(p, overwrite); aerr != nil {
+		return "", aerr
+	}
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	if aerr := b.checkContentType(contentType); aerr != nil {
+		return "", aerr
+	}
+	return contentType, nil
+}
+
+var errKeyRequired = errorf(http.StatusBadRequest, "invalid_request", "key is required")
+
 // checkContentType applies ALLOWED_CONTENT_TYPES and names the refused type.
 func (b *Broker) checkContentType(ct string) *apiError {
 	if _, err := mediatype.Parse(ct); err != nil {

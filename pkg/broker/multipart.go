@@ -123,17 +123,11 @@ func (b *Broker) multipartInitiate(w http.ResponseWriter, r *http.Request) *apiE
 	if aerr := decodeJSON(w, r, &req); aerr != nil {
 		return aerr
 	}
-	if aerr := b.requireUploadScope(p, req.Overwrite); aerr != nil {
-		return aerr
-	}
-	if req.ContentType == "" {
-		req.ContentType = "application/octet-stream"
-	}
-	if aerr := b.checkContentType(req.ContentType); aerr != nil {
+	if req.ContentType, aerr = b.checkUpload(p, req.Overwrite, req.ContentType); aerr != nil {
 		return aerr
 	}
 	if req.Key == "" {
-		return errorf(http.StatusBadRequest, "invalid_request", "key is required")
+		return errKeyRequired
 	}
 	if req.Size != nil {
 		switch n := *req.Size; {

@@ -41,14 +41,8 @@ func (b *Broker) putObject(w http.ResponseWriter, r *http.Request, rawKey string
 	if err != nil && r.URL.Query().Has("overwrite") {
 		return errorf(http.StatusBadRequest, "invalid_request", "overwrite must be true or false")
 	}
-	if aerr := b.requireUploadScope(p, overwrite); aerr != nil {
-		return aerr
-	}
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	if aerr := b.checkContentType(ct); aerr != nil {
+	ct, aerr := b.checkUpload(p, overwrite, r.Header.Get("Content-Type"))
+	if aerr != nil {
 		return aerr
 	}
 	md5 := r.Header.Get("Content-MD5")

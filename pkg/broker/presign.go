@@ -126,17 +126,12 @@ func (b *Broker) presign(w http.ResponseWriter, r *http.Request) *apiError {
 
 // presignOne checks and signs one upload.
 func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignRequest) (*presignResponse, *apiError) {
-	if aerr := b.requireUploadScope(p, req.Overwrite); aerr != nil {
-		return nil, aerr
-	}
-	if req.ContentType == "" {
-		req.ContentType = "application/octet-stream"
-	}
-	if aerr := b.checkContentType(req.ContentType); aerr != nil {
+	var aerr *apiError
+	if req.ContentType, aerr = b.checkUpload(p, req.Overwrite, req.ContentType); aerr != nil {
 		return nil, aerr
 	}
 	if req.Key == "" {
-		return nil, errorf(http.StatusBadRequest, "invalid_request", "key is required")
+		return nil, errKeyRequired
 	}
 	u := storage.Upload{ContentType: req.ContentType, Overwrite: req.Overwrite}
 	if req.ContentLength != nil {

@@ -36,7 +36,7 @@ func (b *Broker) presignGet(w http.ResponseWriter, r *http.Request) *apiError {
 		return aerr
 	}
 	if req.Key == "" {
-		return errorf(http.StatusBadRequest, "invalid_request", "key is required")
+		return errKeyRequired
 	}
 	if strings.HasSuffix(req.Key, "/") {
 		return errorf(http.StatusBadRequest, "invalid_key", "a download needs a full key, not a folder")

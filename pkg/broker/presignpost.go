@@ -39,17 +39,11 @@ func (b *Broker) presignPost(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr := decodeJSON(w, r, &req); aerr != nil {
 		return aerr
 	}
-	if aerr := b.requireUploadScope(p, req.Overwrite); aerr != nil {
-		return aerr
-	}
-	if req.ContentType == "" {
-		req.ContentType = "application/octet-stream"
-	}
-	if aerr := b.checkContentType(req.ContentType); aerr != nil {
+	if req.ContentType, aerr = b.checkUpload(p, req.Overwrite, req.ContentType); aerr != nil {
 		return aerr
 	}
 	if req.Key == "" {
-		return errorf(http.StatusBadRequest, "invalid_request", "key is required")
+		return errKeyRequired
 	}
 	// OSS replaces ${filename} in a form's key with the uploaded file's
 	// name, which the uploader picks: never let a key carry it.
