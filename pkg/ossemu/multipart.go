@@ -149,13 +149,9 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, bucket, key,
 	if u == nil {
 		return errNoSuchUpload()
 	}
-	b, e := s.readBody(r)
+	b, e := s.readBody(r, want)
 	if e != nil {
 		return e
-	}
-	if want != nil && string(want) != string(b.md5) {
-		b.discard()
-		return newErr(400, "InvalidDigest", "The Content-MD5 you specified did not match what we received.", "0017-00000503")
 	}
 	p := &part{num: num, etag: etagOf(b.md5), size: b.size, crc: b.crc, md5: b.md5, lastModified: s.now().UTC(), b: b}
 	u.mu.Lock()

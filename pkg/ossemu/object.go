@@ -102,8 +102,9 @@ func newMeta(r *http.Request, bucket, key string) (*objMeta, *ossError) {
 }
 
 // readBody stores the request body as a blob, mapping size and transport
-// failures to OSS errors. Nothing is left behind on failure.
-func (s *Server) readBody(r *http.Request) (*blob, *ossError) {
+// failures to OSS errors, and checks it against want (a Content-MD5, when
+// not nil). Nothing is left behind on failure.
+func (s *Server) readBody(r *http.Request, want []byte) (*blob, *ossError) {
 	if r.ContentLength > s.cfg.MaxObjectSize {
 		return nil, errEntityTooLarge()
 	}
@@ -116,7 +117,27 @@ func (s *Server) readBody(r *http.Request) (*blob, *ossError) {
 		// S3's code; OSS documents none for a body cut short.
 		return nil, newErr(400, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.", "")
 	}
+	if want != nil && string(want) != string(b.md5) {
+		b.discard()
+		return nil, newErr(400, "InvalidDigest", "The Content-MD5 you specified did not match what we received.", "0017-00000503")
+	}
 	return b, nil
+}
+
+// commitObject stores b as the object m describes: the one place an object
+// becomes visible, atomically, refused when forbid is set and the key exists.
+func (s *Server) commitObject(b *blob, m *objMeta, forbid bool) *ossError {
+	m.MD5 = b.md5
+	m.ETag = etagOf(b.md5)
+	m.LastModified = s.now().UTC().Truncate(time.Second)
+	if err := s.store.commit(b, m, forbid); err != nil {
+		if errors.Is(err, errExists) {
+			return errFileExists("0026-00000002")
+		}
+		s.log.Error("ossemu: commit", "err", err)
+		return errInternal()
+	}
+	return nil
 }
 
 func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key string) *ossError {
@@ -132,23 +153,12 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key s
 	if _, exists := s.store.head(bucket, key); exists && forbid {
 		return errFileExists("0026-00000002")
 	}
-	b, e := s.readBody(r)
+	b, e := s.readBody(r, want)
 	if e != nil {
 		return e
 	}
-	if want != nil && string(want) != string(b.md5) {
-		b.discard()
-		return newErr(400, "InvalidDigest", "The Content-MD5 you specified did not match what we received.", "0017-00000503")
-	}
-	m.MD5 = b.md5
-	m.ETag = etagOf(b.md5)
-	m.LastModified = s.now().UTC().Truncate(time.Second)
-	if err := s.store.commit(b, m, forbid); err != nil {
-		if errors.Is(err, errExists) {
-			return errFileExists("0026-00000002")
-		}
-		s.log.Error("ossemu: commit", "err", err)
-		return errInternal()
+	if e := s.commitObject(b, m, forbid); e != nil {
+		return e
 	}
 	h := w.Header()
 	h.Set("ETag", m.ETag)

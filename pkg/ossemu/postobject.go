@@ -198,14 +198,8 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket string,
 			return newErr(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.", "")
 		}
 	}
-	m.MD5 = b.md5
-	m.ETag = etagOf(b.md5)
-	m.LastModified = s.now().UTC().Truncate(time.Second)
-	if err := s.store.commit(b, m, forbid); err != nil {
-		if errors.Is(err, errExists) {
-			return errFileExists("0026-00000002")
-		}
-		return errInternal()
+	if e := s.commitObject(b, m, forbid); e != nil {
+		return e
 	}
 	h := w.Header()
 	h.Set("ETag", m.ETag)
