@@ -41,7 +41,7 @@ func (c *Client) InitiateMultipart(ctx context.Context, u Upload) (string, error
 	}
 	res, err := c.oss.InitiateMultipartUpload(ctx, req)
 	if err != nil {
-		return "", fmt.Errorf("initiate multipart %q: %w", u.Key, classifyMultipart(err))
+		return "", fmt.Errorf("initiate multipart %q: %w", u.Key, classify(err))
 	}
 	id := oss.ToString(res.UploadId)
 	if id == "" {
@@ -102,7 +102,7 @@ func (c *Client) ListParts(ctx context.Context, key, id string) ([]Part, error) 
 	for p.HasNext() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list parts of %q: %w", key, classifyMultipart(err))
+			return nil, fmt.Errorf("list parts of %q: %w", key, classify(err))
 		}
 		for _, pt := range page.Parts {
 			parts = append(parts, Part{Number: pt.PartNumber, ETag: strings.Trim(oss.ToString(pt.ETag), `"`), Size: pt.Size})
@@ -130,7 +130,7 @@ func (c *Client) CompleteMultipart(ctx context.Context, key, id string, parts []
 	}
 	res, err := c.oss.CompleteMultipartUpload(ctx, req)
 	if err != nil {
-		return "", "", fmt.Errorf("complete multipart %q: %w", key, classifyMultipart(err))
+		return "", "", fmt.Errorf("complete multipart %q: %w", key, classify(err))
 	}
 	return strings.Trim(oss.ToString(res.ETag), `"`), res.Headers.Get("x-oss-request-id"), nil
 }
@@ -139,27 +139,7 @@ func (c *Client) CompleteMultipart(ctx context.Context, key, id string, parts []
 func (c *Client) AbortMultipart(ctx context.Context, key, id string) error {
 	_, err := c.oss.AbortMultipartUpload(ctx, &oss.AbortMultipartUploadRequest{Bucket: &c.bucket, Key: &key, UploadId: &id})
 	if err != nil {
-		return fmt.Errorf("abort multipart %q: %w", key, classifyMultipart(err))
+		return fmt.Errorf("abort multipart %q: %w", key, classify(err))
 	}
 	return nil
-}
-
-// classifyMultipart maps OSS's multipart error codes, then falls back to
-// classify.
-func classifyMultipart(err error) error {
-	var se *oss.ServiceError
-	if errors.As(err, &se) {
-		detail := fmt.Sprintf("oss %d %s (ec %s, request id %s)", se.StatusCode, se.Code, se.EC, se.RequestID)
-		switch {
-		case se.Code == "NoSuchUpload":
-			return fmt.Errorf("%w: %s", ErrNoSuchUpload, detail)
-		case se.Code == "InvalidPart":
-			return fmt.Errorf("%w: %s", ErrInvalidPart, detail)
-		case se.Code == "InvalidPartOrder":
-			return fmt.Errorf("%w: %s", ErrPartOrder, detail)
-		case se.Code == "EntityTooSmall":
-			return fmt.Errorf("%w: %s", ErrPartTooSmall, detail)
-		}
-	}
-	return classify(err)
 }

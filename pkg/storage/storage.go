@@ -230,17 +230,27 @@ func (c *Client) Put(ctx context.Context, u Upload, body []byte) (Object, error)
 	}, nil
 }
 
+// ossCodes are the OSS error codes a caller can act on. (The multipart
+// ones come only from multipart calls.)
+var ossCodes = map[string]error{
+	"FileAlreadyExists": ErrExists,
+	"InvalidDigest":     ErrBadDigest,
+	"BadDigest":         ErrBadDigest,
+	"NoSuchUpload":      ErrNoSuchUpload,
+	"InvalidPart":       ErrInvalidPart,
+	"InvalidPartOrder":  ErrPartOrder,
+	"EntityTooSmall":    ErrPartTooSmall,
+}
+
 // classify maps an SDK error to one of the package's errors, keeping OSS's
 // code, EC and request id in the message for the logs.
 func classify(err error) error {
 	var se *oss.ServiceError
 	if errors.As(err, &se) {
 		detail := fmt.Sprintf("oss %d %s (ec %s, request id %s)", se.StatusCode, se.Code, se.EC, se.RequestID)
-		switch {
-		case se.Code == "FileAlreadyExists":
-			return fmt.Errorf("%w: %s", ErrExists, detail)
-		case se.Code == "InvalidDigest" || se.Code == "BadDigest":
-			return fmt.Errorf("%w: %s", ErrBadDigest, detail)
+		switch known, ok := ossCodes[se.Code]; {
+		case ok:
+			return fmt.Errorf("%w: %s", known, detail)
 		case se.StatusCode == http.StatusGatewayTimeout || se.StatusCode == http.StatusRequestTimeout:
 			return fmt.Errorf("%w: %s", ErrTimeout, detail)
 		default:
