@@ -3,6 +3,8 @@ package broker
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/ossbroker/ossbroker/pkg/apierror"
 )
 
 // apiError is a documented error: an HTTP status and a stable code.
@@ -32,31 +34,26 @@ var (
 	errInternal = errorf(http.StatusInternalServerError, "internal", "internal error")
 )
 
-type errorBody struct {
-	Error struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		RequestID string `json:"requestId"`
-	} `json:"error"`
-}
-
 func writeError(w http.ResponseWriter, requestID string, e *apiError) {
-	var b errorBody
-	b.Error.Code, b.Error.Message, b.Error.RequestID = e.code, e.message, requestID
 	switch {
 	case e.challenge != "":
 		w.Header().Set("WWW-Authenticate", e.challenge)
 	case e.allow != "":
 		w.Header().Set("Allow", e.allow)
 	}
-	writeJSON(w, e.status, &b)
+	writeBody(w, e.status, apierror.JSON(e.code, e.message, requestID))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		status, body = http.StatusInternalServerError, apierror.JSON("internal", "internal error", "")
 	}
+	writeBody(w, status, body)
+}
+
+// writeBody sends a JSON body, never cached: it may hold a presigned URL.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

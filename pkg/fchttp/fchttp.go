@@ -13,7 +13,6 @@ package fchttp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,6 +22,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
+	"github.com/ossbroker/ossbroker/pkg/apierror"
 	"github.com/ossbroker/ossbroker/pkg/requestid"
 )
 
@@ -166,28 +166,14 @@ func requestID(ctx context.Context, ev *events.HTTPTriggerEvent) string {
 	return requestid.New()
 }
 
-type errorBody struct {
-	Error struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		RequestID string `json:"requestId"`
-	} `json:"error"`
-}
-
 // errorResponse builds the project's JSON error shape (DESIGN.md, Errors).
 func errorResponse(status int, code, message, id string) *events.HTTPTriggerResponse {
-	var b errorBody
-	b.Error.Code, b.Error.Message, b.Error.RequestID = code, message, id
-	body, err := json.Marshal(&b)
-	if err != nil { // cannot happen for strings; keep a valid body anyway
-		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
-	}
 	return &events.HTTPTriggerResponse{
 		StatusCode: status,
 		Headers: map[string]string{
 			"Content-Type": "application/json; charset=utf-8",
 			"X-Request-Id": id,
 		},
-		Body: string(body),
+		Body: string(apierror.JSON(code, message, id)),
 	}
 }

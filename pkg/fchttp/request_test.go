@@ -12,6 +12,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
+	"github.com/ossbroker/ossbroker/pkg/apierror"
 	"github.com/ossbroker/ossbroker/pkg/requestid"
 )
 
@@ -208,7 +209,7 @@ func TestNewRequestErrors(t *testing.T) {
 			if resp.Headers["Content-Type"] != "application/json; charset=utf-8" {
 				t.Errorf("Content-Type = %q", resp.Headers["Content-Type"])
 			}
-			var b errorBody
+			var b apierror.Body
 			if err := json.Unmarshal([]byte(resp.Body), &b); err != nil || b.Error.Code == "" || b.Error.RequestID == "" {
 				t.Errorf("error body %q: %v", resp.Body, err)
 			}
