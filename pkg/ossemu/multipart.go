@@ -3,7 +3,6 @@ package ossemu
 import (
 	"crypto/md5"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -166,9 +165,7 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, bucket, key,
 	u.parts[num] = p
 	u.mu.Unlock()
 	h := w.Header()
-	h.Set("ETag", p.etag)
-	h.Set("Content-MD5", base64.StdEncoding.EncodeToString(p.md5))
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(p.crc, 10))
+	setDigests(h, p.etag, p.md5, p.crc)
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
 	return nil

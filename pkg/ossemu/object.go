@@ -161,12 +161,18 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key s
 		return e
 	}
 	h := w.Header()
-	h.Set("ETag", m.ETag)
-	h.Set("Content-MD5", base64.StdEncoding.EncodeToString(m.MD5))
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	setDigests(h, m.ETag, m.MD5, m.CRC64)
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// setDigests sets the headers OSS answers a write with: what it stored,
+// as ETag, Content-MD5 and CRC-64 (which the SDKs check).
+func setDigests(h http.Header, etag string, md5 []byte, crc uint64) {
+	h.Set("ETag", etag)
+	h.Set("Content-MD5", base64.StdEncoding.EncodeToString(md5))
+	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(crc, 10))
 }
 
 // responseOverrides are GET query parameters that replace response headers.

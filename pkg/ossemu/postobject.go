@@ -202,9 +202,7 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket string,
 		return e
 	}
 	h := w.Header()
-	h.Set("ETag", m.ETag)
-	h.Set("Content-MD5", base64.StdEncoding.EncodeToString(m.MD5))
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	setDigests(h, m.ETag, m.MD5, m.CRC64)
 	if status == http.StatusCreated {
 		type postResponse struct {
 			XMLName  xml.Name `xml:"PostResponse"`
