@@ -263,9 +263,15 @@ func (e *env) get(key string) ([]byte, *oss.GetObjectResult, error) {
 
 func (e *env) keys(prefix string) []string {
 	e.t.Helper()
-	res, err := e.oss.ListObjectsV2(context.Background(), &oss.ListObjectsV2Request{Bucket: oss.Ptr(bucket), Prefix: oss.Ptr(prefix)})
+	return listKeys(e.t, e.oss, prefix)
+}
+
+// listKeys lists the bucket under prefix, as the account owner sees it.
+func listKeys(t *testing.T, c *oss.Client, prefix string) []string {
+	t.Helper()
+	res, err := c.ListObjectsV2(context.Background(), &oss.ListObjectsV2Request{Bucket: oss.Ptr(bucket), Prefix: oss.Ptr(prefix)})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	var out []string
 	for _, o := range res.Contents {

@@ -1,19 +1,9 @@
 package broker_test
 
 import (
-	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/ossbroker/ossbroker/pkg/auth"
-	"github.com/ossbroker/ossbroker/pkg/broker"
-	"github.com/ossbroker/ossbroker/pkg/mediatype"
-	"github.com/ossbroker/ossbroker/pkg/objectkey"
-	"github.com/ossbroker/ossbroker/pkg/storage"
-	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 )
 
 // uploadRoutePaths are the JSON routes of presign-post, presign-get and
@@ -31,7 +21,7 @@ func uploadRouteSpecCases(t *testing.T) []specCase {
 	off := newRoutesEnv(t, options{noHandles: true})
 	noDownloads := newRoutesEnv(t, options{noDownloads: true})
 	down := newRoutesEnv(t, options{endpoint: "http://" + closedAddr(t)})
-	noCreds := brokerWithoutCredentialsWithHandles(t)
+	noCreds := brokerWithoutCredentials(t)
 	tok := token(t, "alice", nil)
 	js := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
 	anon := map[string]string{"Content-Type": "application/json"}
@@ -126,35 +116,4 @@ func uploadRouteSpecCases(t *testing.T) []specCase {
 		{"abort", r.url, "POST", "/v1/multipart/abort", js, j(map[string]any{"handle": ab.Handle}), 204},
 		{"abort again", r.url, "POST", "/v1/multipart/abort", js, j(map[string]any{"handle": ab.Handle}), 404},
 	}
-}
-
-// brokerWithoutCredentialsWithHandles is brokerWithoutCredentials with
-// multipart on (the test handle key): routes that sign answer 502.
-func brokerWithoutCredentialsWithHandles(t *testing.T) string {
-	t.Helper()
-	keys, err := objectkey.NewPolicy("exampledir/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := storage.New(storage.Config{Bucket: bucket, Region: region, Endpoint: "http://" + closedAddr(t), PathStyle: true,
-		Credentials: storage.Credentials("", "", func(string) string { return "" })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := auth.NewVerifier(context.Background(), auth.Config{HS256Secret: hsSecret, Issuer: issuer, Audience: audience, Leeway: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(verifier.Close)
-	hk, _ := uploadhandle.DeriveKey(handleSecret)
-	handles, _ := uploadhandle.New(hk)
-	b, err := broker.New(broker.Config{Auth: verifier, Keys: keys, Storage: store, ContentTypes: mediatype.Allowlist{},
-		PresignTTL: time.Minute, PresignMaxTTL: time.Hour, MaxUploadBytes: 1 << 30, MaxDirectUploadBytes: 1 << 20, Handles: handles,
-		AllowDownloads: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(b)
-	t.Cleanup(hs.Close)
-	return hs.URL
 }

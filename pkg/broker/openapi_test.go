@@ -25,6 +25,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/storage"
+	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 )
 
 // loadSpec loads and validates the embedded OpenAPI document. kin-openapi
@@ -285,7 +286,8 @@ func closedAddr(t *testing.T) string {
 }
 
 // brokerWithoutCredentials is a broker whose signer has no credentials (a
-// function without a RAM pair or role): presign answers 502.
+// function without a RAM pair or role), multipart and downloads on: every
+// route that signs answers 502.
 func brokerWithoutCredentials(t *testing.T) string {
 	t.Helper()
 	keys, err := objectkey.NewPolicy("exampledir/")
@@ -302,8 +304,11 @@ func brokerWithoutCredentials(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(verifier.Close)
+	hk, _ := uploadhandle.DeriveKey(handleSecret)
+	handles, _ := uploadhandle.New(hk)
 	b, err := broker.New(broker.Config{Auth: verifier, Keys: keys, Storage: store, ContentTypes: mediatype.Allowlist{},
-		PresignTTL: time.Minute, PresignMaxTTL: time.Hour, MaxUploadBytes: 1 << 30, MaxDirectUploadBytes: 1 << 20})
+		PresignTTL: time.Minute, PresignMaxTTL: time.Hour, MaxUploadBytes: 1 << 30, MaxDirectUploadBytes: 1 << 20,
+		Handles: handles, AllowDownloads: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -184,15 +184,7 @@ func (e *whEnv) deliver(source string, h map[string]string, body []byte) respons
 
 func (e *whEnv) list(prefix string) []string {
 	e.t.Helper()
-	res, err := e.oss.ListObjectsV2(context.Background(), &oss.ListObjectsV2Request{Bucket: oss.Ptr(bucket), Prefix: oss.Ptr(prefix)})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []string
-	for _, o := range res.Contents {
-		out = append(out, oss.ToString(o.Key))
-	}
-	return out
+	return listKeys(e.t, e.oss, prefix)
 }
 
 func (e *whEnv) object(key string) ([]byte, *oss.GetObjectResult) {
