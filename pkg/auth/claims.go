@@ -19,26 +19,34 @@ type tokenClaims struct {
 }
 
 func (c *tokenClaims) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
+	m, ok := members(b)
+	if !ok {
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
 	}
 	c.raw = m
 	r := &c.RegisteredClaims
-	for name, dst := range map[string]*string{"iss": &r.Issuer, "sub": &r.Subject, "jti": &r.ID} {
-		if v, ok := m[name]; ok {
-			if err := decodeString(v, dst); err != nil {
+	for _, f := range [...]struct {
+		name string
+		dst  *string
+	}{{"iss", &r.Issuer}, {"sub", &r.Subject}, {"jti", &r.ID}} {
+		if v, ok := m[f.name]; ok {
+			if err := decodeString(v, f.dst); err != nil {
 				return err
 			}
 		}
 	}
-	for name, dst := range map[string]**jwt.NumericDate{"exp": &r.ExpiresAt, "nbf": &r.NotBefore, "iat": &r.IssuedAt} {
-		if v, ok := m[name]; ok && string(v) != "null" {
+	for _, f := range [...]struct {
+		name string
+		dst  **jwt.NumericDate
+	}{{"exp", &r.ExpiresAt}, {"nbf", &r.NotBefore}, {"iat", &r.IssuedAt}} {
+		if v, ok := m[f.name]; ok && string(v) != "null" {
 			d := new(jwt.NumericDate)
 			if err := d.UnmarshalJSON(v); err != nil {
 				return err
 			}
-			*dst = d
+			*f.dst = d
 		}
 	}
 	if v, ok := m["aud"]; ok {
@@ -47,6 +55,86 @@ func (c *tokenClaims) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// members splits a JSON object into its members' raw values, as
+// json.Unmarshal into a map[string]json.RawMessage does (the last of
+// duplicate names wins), without reflection. It relies on b being valid
+// JSON, which encoding/json checks before it calls an UnmarshalJSON method,
+// and reports false for what it leaves to encoding/json: anything but an
+// object, and names with escapes or non-ASCII bytes.
+func members(b []byte) (map[string]json.RawMessage, bool) {
+	b = bytes.Clone(b) // the values alias it, as json.RawMessage copies would not
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	m := make(map[string]json.RawMessage, 8)
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return m, true
+	}
+	for i < len(b) && b[i] == '"' {
+		end := i + 1
+		for end < len(b) && b[end] != '"' {
+			if c := b[end]; c == '\\' || c >= utf8.RuneSelf {
+				return nil, false
+			}
+			end++
+		}
+		name := string(b[i+1 : end])
+		i = skipSpace(b, end+1) // at ':'
+		start := skipSpace(b, i+1)
+		stop := skipValue(b, start)
+		m[name] = b[start:stop:stop]
+		i = skipSpace(b, stop)
+		if i >= len(b) || b[i] != ',' {
+			break
+		}
+		i = skipSpace(b, i+1)
+	}
+	return m, true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value starting at i.
+func skipValue(b []byte, i int) int {
+	depth, inString := 0, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth == 0 { // the end of the enclosing object
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return i
+		}
+	}
+	return i
 }
 
 // decodeString is json.Unmarshal into a string, without reflection for the

@@ -205,3 +205,37 @@ func BenchmarkVerifyRS256(b *testing.B) {
 	k := keys()
 	benchVerify(b, Config{PublicKeyPEM: pkixPEM(b, &k.rsa.PublicKey)}, jwt.SigningMethodRS256, k.rsa)
 }
+
+// FuzzMembers: on every valid JSON document, members either declines or
+// gives exactly what json.Unmarshal into a map[string]json.RawMessage gives.
+func FuzzMembers(f *testing.F) {
+	for _, s := range []string{
+		`{}`, ` { } `, `null`, `[]`, `"s"`, `{"sub":"u","exp":1}`,
+		`{"sub":"u","sub":"v"}`, `{"a":{"b":[1,{"c":"}"}]},"d":"\"}"}`,
+		"{\n\t\"a\" : [ 1 , 2 ] ,\r\"b\":true , \"c\":null}",
+		`{"s\u0075b":"x"}`, `{"é":1}`, `{"a":"\\","b":"\""}`, `{"a":-1.5e3,"b":0}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		got, ok := members(b)
+		if !ok {
+			return
+		}
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatalf("members accepted %q, json.Unmarshal: %v", b, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: members %d names, json %d", b, len(got), len(want))
+		}
+		for k, v := range want {
+			if !bytes.Equal(got[k], v) {
+				t.Fatalf("%q: %q = %q, json %q", b, k, got[k], v)
+			}
+		}
+	})
+}
