@@ -6,11 +6,13 @@
 package load
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -34,6 +36,10 @@ type Config struct {
 	Duration    time.Duration
 	MaxRequests int64         // 0 = no bound besides Duration
 	Timeout     time.Duration // per request; default 10s
+	// NetHTTPClient sends through net/http's Client instead of one
+	// keep-alive connection per client (see conn). On two cores the Client's
+	// own goroutines and hand-offs take CPU from the server being measured.
+	NetHTTPClient bool
 }
 
 // Result of a run.
@@ -96,6 +102,8 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 		go func(c int) {
 			defer wg.Done()
 			buf := make([]byte, 0, 4096)
+			var cn conn
+			defer cn.close()
 			for seq := 0; ctx.Err() == nil; seq++ {
 				if cfg.MaxRequests > 0 && sent.Add(1) > cfg.MaxRequests {
 					return
@@ -106,24 +114,20 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 					return
 				}
 				t0 := time.Now()
-				resp, err := hc.Do(req.WithContext(context.WithoutCancel(ctx)))
-				if err != nil {
-					lats[c] = append(lats[c], time.Since(t0))
-					fail("transport: " + err.Error())
-					continue
+				var status int
+				if cfg.NetHTTPClient {
+					status, buf, err = netHTTPDo(hc, req.WithContext(context.WithoutCancel(ctx)), buf)
+				} else {
+					status, buf, err = cn.do(req, cfg.Timeout, buf)
 				}
-				b := bytes.NewBuffer(buf[:0])
-				_, err = io.Copy(b, resp.Body)
-				resp.Body.Close()
 				lats[c] = append(lats[c], time.Since(t0))
-				buf = b.Bytes()
 				switch {
 				case err != nil:
-					fail("read: " + err.Error())
-				case resp.StatusCode < 200 || resp.StatusCode > 299:
-					fail(fmt.Sprintf("status %d: %s", resp.StatusCode, fixture.Short(buf)))
+					fail(err.Error())
+				case status < 200 || status > 299:
+					fail(fmt.Sprintf("status %d: %s", status, fixture.Short(buf)))
 				default:
-					if err := s.Check(c, seq, resp.StatusCode, buf); err != nil {
+					if err := s.Check(c, seq, status, buf); err != nil {
 						fail("check: " + err.Error())
 					}
 				}
@@ -144,6 +148,76 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 		res.Max = all[len(all)-1]
 	}
 	return res
+}
+
+func netHTTPDo(hc *http.Client, req *http.Request, buf []byte) (int, []byte, error) {
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, buf, fmt.Errorf("transport: %w", err)
+	}
+	defer resp.Body.Close()
+	b := bytes.NewBuffer(buf[:0])
+	if _, err := io.Copy(b, resp.Body); err != nil {
+		return 0, b.Bytes(), fmt.Errorf("read: %w", err)
+	}
+	return resp.StatusCode, b.Bytes(), nil
+}
+
+// conn is one client's HTTP/1.1 keep-alive connection: net/http's own
+// request writer and response parser over a single net.Conn, one request
+// at a time, without the Client's per-connection goroutines. It redials
+// after the server closes or any error; a failed request is not retried.
+type conn struct {
+	nc net.Conn
+	br *bufio.Reader
+	bw *bufio.Writer
+}
+
+func (cn *conn) do(req *http.Request, timeout time.Duration, buf []byte) (int, []byte, error) {
+	if cn.nc == nil {
+		nc, err := net.DialTimeout("tcp", req.URL.Host, timeout)
+		if err != nil {
+			return 0, buf, fmt.Errorf("dial: %w", err)
+		}
+		cn.nc = nc
+		if cn.br == nil {
+			cn.br, cn.bw = bufio.NewReaderSize(nc, 16<<10), bufio.NewWriterSize(nc, 16<<10)
+		} else {
+			cn.br.Reset(nc)
+			cn.bw.Reset(nc)
+		}
+	}
+	cn.nc.SetDeadline(time.Now().Add(timeout))
+	if err := req.Write(cn.bw); err != nil {
+		cn.close()
+		return 0, buf, fmt.Errorf("write: %w", err)
+	}
+	if err := cn.bw.Flush(); err != nil {
+		cn.close()
+		return 0, buf, fmt.Errorf("write: %w", err)
+	}
+	resp, err := http.ReadResponse(cn.br, req)
+	if err != nil {
+		cn.close()
+		return 0, buf, fmt.Errorf("read: %w", err)
+	}
+	b := bytes.NewBuffer(buf[:0])
+	_, err = io.Copy(b, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.Close {
+		cn.close()
+	}
+	if err != nil {
+		return 0, b.Bytes(), fmt.Errorf("read: %w", err)
+	}
+	return resp.StatusCode, b.Bytes(), nil
+}
+
+func (cn *conn) close() {
+	if cn.nc != nil {
+		cn.nc.Close()
+		cn.nc = nil
+	}
 }
 
 // Presign posts fixture.PresignBody to base+"/v1/presign".

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,29 @@ func TestShortLoad(t *testing.T) {
 		n, bad := up.Verify(context.Background(), fixture.Owner(ossEP))
 		if len(bad) > 0 || n != up.Stored() || n == 0 {
 			t.Fatalf("%s: %d uploads read back, mismatches: %v", name, n, bad)
+		}
+	}
+}
+
+// TestClients: both ways of sending give the same answers, and the plain
+// connection reports a server error as a failure, not a success.
+func TestClients(t *testing.T) {
+	b, closeFn, err := fixture.Broker(context.Background(), fixture.Options{Auth: (&fixture.Keys{}).AuthConfig(fixture.HS256, ""), Endpoint: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeFn)
+	hs := httptest.NewServer(b)
+	t.Cleanup(hs.Close)
+	for _, netHTTP := range []bool{false, true} {
+		cfg := Config{Clients: 2, Duration: time.Minute, MaxRequests: 50, NetHTTPClient: netHTTP}
+		good := Run(context.Background(), cfg, &Presign{Base: hs.URL, Token: fixture.HS256Token("u", time.Hour)})
+		if good.Failures > 0 || good.Requests != 50 {
+			t.Errorf("net/http client %v: %v, first failure: %s", netHTTP, good, good.FirstFailure)
+		}
+		bad := Run(context.Background(), cfg, &Presign{Base: hs.URL, Token: "not.a.token"})
+		if bad.Failures != 50 || !strings.HasPrefix(bad.FirstFailure, "status 401") {
+			t.Errorf("net/http client %v, bad token: %v, first failure: %s", netHTTP, bad, bad.FirstFailure)
 		}
 	}
 }

@@ -52,6 +52,7 @@ func main() {
 	nodeDir := flag.String("node", "pkg/perf/nodebaseline", "folder of the Node.js baseline (npm ci done)")
 	logLevel := flag.String("log-level", "warn", "LOG_LEVEL of the local-mode broker (info logs every request)")
 	uploads := flag.Bool("uploads", true, "run the direct-upload scenario too")
+	netHTTP := flag.Bool("nethttp-client", false, "send through net/http's Client (more CPU per request on the load side) instead of one plain keep-alive connection per client")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (use with -targets inproc)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -63,7 +64,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	cfg := load.Config{Clients: *clients, Duration: *duration, MaxRequests: *maxReq}
+	cfg := load.Config{Clients: *clients, Duration: *duration, MaxRequests: *maxReq, NetHTTPClient: *netHTTP}
 	ctx := context.Background()
 	withUploads = *uploads
 	if err := run(ctx, cfg, *size, strings.Split(*targets, ","), *nodeDir, *logLevel); err != nil {
