@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -42,6 +43,10 @@ func (c *tokenClaims) UnmarshalJSON(b []byte) error {
 		dst  **jwt.NumericDate
 	}{{"exp", &r.ExpiresAt}, {"nbf", &r.NotBefore}, {"iat", &r.IssuedAt}} {
 		if v, ok := m[f.name]; ok && string(v) != "null" {
+			if n, ok := seconds(v); ok {
+				*f.dst = jwt.NewNumericDate(time.Unix(n, 0))
+				continue
+			}
 			d := new(jwt.NumericDate)
 			if err := d.UnmarshalJSON(v); err != nil {
 				return err
@@ -135,6 +140,22 @@ func skipValue(b []byte, i int) int {
 		}
 	}
 	return i
+}
+
+// seconds reads a date claim written as a plain integer of up to 15
+// digits, which float64 (jwt.NumericDate's own decoding) holds exactly.
+func seconds(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 15 || v[0] == '0' && len(v) > 1 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // decodeString is json.Unmarshal into a string, without reflection for the

@@ -239,3 +239,23 @@ func FuzzMembers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSeconds: where seconds reads a date, it reads what jwt.NumericDate does.
+func FuzzSeconds(f *testing.F) {
+	for _, s := range []string{"0", "1", "1700000000", "01", "-1", "1.5", "1e9", "999999999999999", "9999999999999999", `"1"`, ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		n, ok := seconds(v)
+		if !ok {
+			return
+		}
+		var d jwt.NumericDate
+		if err := d.UnmarshalJSON(v); err != nil {
+			t.Fatalf("seconds(%q) = %d, NumericDate: %v", v, n, err)
+		}
+		if want := jwt.NewNumericDate(time.Unix(n, 0)); !d.Equal(want.Time) {
+			t.Fatalf("seconds(%q) = %v, NumericDate %v", v, want, d)
+		}
+	})
+}
