@@ -11,6 +11,7 @@ package fcemu
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -136,9 +137,12 @@ func NewRuntimeAPI(opts ...RuntimeOption) *RuntimeAPI {
 // NewRequestID returns an id in FC's shape, 1-<8 hex>-<24 hex>: the first
 // part is the Unix time in seconds, as FC's ids appear to be.
 func NewRequestID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("1-%08x-%s", uint32(time.Now().Unix()), hex.EncodeToString(b[:]))
+	var b [16]byte // 4 bytes of Unix seconds, 12 random
+	binary.BigEndian.PutUint32(b[:4], uint32(time.Now().Unix()))
+	rand.Read(b[4:])
+	id := make([]byte, 0, 35)
+	id = hex.AppendEncode(append(id, "1-"...), b[:4])
+	return string(hex.AppendEncode(append(id, '-'), b[4:]))
 }
 
 // Invoke queues one event, waits for the function's /response or /error

@@ -15,6 +15,10 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/aliyun/fc-runtime-go-sdk/events"
+
+	"github.com/ossbroker/ossbroker/pkg/fcevent"
 )
 
 // FC3 HTTP trigger limits (fc3.md §3).
@@ -82,6 +86,21 @@ type EventHTTP struct {
 	UserAgent string `json:"userAgent"`
 }
 
+// sdk is e as the SDK's type, pointing into e, for fcevent (the JSON is the
+// same as e's own).
+func (e *Event) sdk() events.HTTPTriggerEvent {
+	ev := events.HTTPTriggerEvent{
+		Version: &e.Version, RawPath: &e.RawPath, Body: &e.Body, IsBase64Encoded: &e.IsBase64Encoded,
+		Headers: &e.Headers, QueryParameters: &e.QueryParameters,
+	}
+	c, h := &e.RequestContext, &ev.TriggerContext
+	h.AccountId, h.DomainName, h.DomainPrefix = &c.AccountID, &c.DomainName, &c.DomainPrefix
+	h.RequestId, h.Time, h.TimeEpoch = &c.RequestID, &c.Time, &c.TimeEpoch
+	h.Http.Method, h.Http.Path, h.Http.Protocol = &c.HTTP.Method, &c.HTTP.Path, &c.HTTP.Protocol
+	h.Http.SourceIp, h.Http.UserAgent = &c.HTTP.SourceIP, &c.HTTP.UserAgent
+	return ev
+}
+
 var allowedMethods = map[string]bool{
 	http.MethodGet: true, http.MethodPost: true, http.MethodPut: true, http.MethodDelete: true,
 	http.MethodHead: true, http.MethodPatch: true, http.MethodOptions: true,
@@ -139,10 +158,8 @@ func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string, now t
 		return fcError(w, http.StatusBadRequest, "InvalidArgument", "request body exceeds 32 MB")
 	}
 
-	event, err := json.Marshal(t.event(r, id, now, rawPath, rawQuery, body))
-	if err != nil {
-		return fcError(w, http.StatusInternalServerError, "InternalServerError", "building the event failed")
-	}
+	ev := t.event(r, id, now, rawPath, rawQuery, body).sdk()
+	event := fcevent.AppendEvent(make([]byte, 0, 1024+len(*ev.Body)+len(*ev.Body)/8), &ev)
 
 	if t.Invoke == nil {
 		return fcError(w, http.StatusBadGateway, "FunctionUnavailable", "no function attached to the trigger")
@@ -270,29 +287,20 @@ func textualRequest(ct string) bool {
 		strings.Contains(sub, "javascript") || sub == "x-www-form-urlencoded"
 }
 
-// triggerResponse is events.HTTPTriggerResponse with a pointer status, so
-// that a missing or mistyped statusCode can be told from 0.
-type triggerResponse struct {
-	StatusCode      *int              `json:"statusCode"`
-	Headers         map[string]string `json:"headers"`
-	IsBase64Encoded bool              `json:"isBase64Encoded"`
-	Body            string            `json:"body"`
-}
-
 var forbiddenResponse = map[string]bool{
 	"connection": true, "content-length": true, "date": true, "keep-alive": true,
 	"server": true, "upgrade": true, "transfer-encoding": true,
 }
 
 func (t *Trigger) writeResult(w http.ResponseWriter, r *http.Request, id string, payload []byte) int {
-	var tr triggerResponse
+	var tr events.HTTPTriggerResponse
 	trimmed := bytes.TrimSpace(payload)
-	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &tr) != nil {
+	if len(trimmed) == 0 || trimmed[0] != '{' || fcevent.DecodeResponse(trimmed, &tr) != nil {
 		return fcError(w, http.StatusBadGateway, "FunctionError", "function result is not an HTTP trigger response object")
 	}
-	status := http.StatusOK
-	if tr.StatusCode != nil && *tr.StatusCode != 0 {
-		status = *tr.StatusCode
+	status := http.StatusOK // also for a statusCode of 0 or none
+	if tr.StatusCode != 0 {
+		status = tr.StatusCode
 	}
 	if status < 200 || status > 599 { // a 1xx cannot be a final response
 		return fcError(w, http.StatusBadGateway, "FunctionError", "function returned invalid statusCode "+strconv.Itoa(status))
