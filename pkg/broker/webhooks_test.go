@@ -45,7 +45,7 @@ var whClock = time.Date(2026, 5, 14, 10, 0, 0, 0, time.UTC)
 
 type whEnv struct {
 	t     *testing.T
-	fn    func(context.Context, events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error)
+	fn    eventFunc
 	url   string // the same broker over plain HTTP
 	oss   *oss.Client
 	logs  *syncBuffer
@@ -167,10 +167,7 @@ func (e *whEnv) deliver(source string, h map[string]string, body []byte) respons
 	ev := events.HTTPTriggerEvent{RawPath: &raw, Headers: &hdr, Body: &enc, IsBase64Encoded: &yes}
 	ev.TriggerContext.Http.Method = &method
 	ev.TriggerContext.Http.Path = &raw
-	res, err := e.fn(context.Background(), ev)
-	if err != nil || res == nil {
-		e.t.Fatalf("adapter: %v", err)
-	}
+	res := callFC(e.t, e.fn, &ev)
 	header := http.Header{}
 	for k, v := range res.Headers {
 		header.Set(k, v)

@@ -165,13 +165,8 @@ func startInProcess(t *testing.T) *env {
 					RequestID: id, Region: h.Get("x-fc-region"),
 					Credentials: fccontext.Credentials{AccessKeyId: h.Get("x-fc-access-key-id")},
 				})
-				var ev events.HTTPTriggerEvent
-				if err := json.Unmarshal(payload, &ev); err != nil {
-					t.Errorf("event JSON: %v", err)
-					return
-				}
-				out, _ := fn(ictx, ev)
-				b, _ := json.Marshal(out)
+				out, _ := fn(ictx, payload)
+				b, _ := json.Marshal(out) // as the SDK does with a handler's result
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+id+"/response", bytes.NewReader(b))
 				if resp, err := client.Do(req); err == nil {
 					resp.Body.Close()
@@ -502,9 +497,16 @@ func TestInProcessErrors(t *testing.T) {
 	if res, err := fails(ctx, []byte(`{}`), ""); err != nil || res.Err == nil || res.Err.Message != "nope" {
 		t.Fatalf("error: %+v %v", res, err)
 	}
-	badJSON := InProcess(fchttp.Handler(echo.Handler), Invocation{})
-	if res, err := badJSON(ctx, []byte(`{"headers":7}`), ""); err != nil || res.Err == nil {
+	typed := InProcess(func(context.Context, events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error) {
+		return &events.HTTPTriggerResponse{StatusCode: 204}, nil
+	}, Invocation{})
+	if res, err := typed(ctx, []byte(`{"headers":7}`), ""); err != nil || res.Err == nil {
 		t.Fatalf("an event the SDK cannot decode: %+v %v", res, err)
+	}
+	// fchttp takes the raw event, so the same event is its 400 instead.
+	raw := InProcess(fchttp.Handler(echo.Handler, fchttp.WithLogger(quiet)), Invocation{})
+	if res, err := raw(ctx, []byte(`{"headers":7}`), ""); err != nil || res.Err != nil || !bytes.Contains(res.Body, []byte(`"statusCode":400`)) {
+		t.Fatalf("a bad event through fchttp: %+v %v", res, err)
 	}
 	seen := InProcess(func(ctx context.Context, ev events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error) {
 		lc, ok := fccontext.FromContext(ctx)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/ossbroker/ossbroker/pkg/apierror"
@@ -197,9 +198,9 @@ func TestNewRequestErrors(t *testing.T) {
 			if _, err := NewRequest(context.Background(), ev); err == nil {
 				t.Fatal("NewRequest: want error")
 			}
-			resp, err := Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			resp, err := typed(Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 				t.Error("handler must not run")
-			}))(context.Background(), *ev)
+			})))(context.Background(), *ev)
 			if err != nil || resp == nil {
 				t.Fatalf("Handler = %v, %v; want response, nil", resp, err)
 			}
@@ -252,7 +253,7 @@ func TestRequestIDSource(t *testing.T) {
 				seen = requestid.From(r.Context())
 				_, fcSeen = fccontext.FromContext(r.Context())
 			})
-			resp, err := Handler(h)(tt.ctx, *event(t, tt.ev))
+			resp, err := typed(Handler(h))(tt.ctx, *event(t, tt.ev))
 			if err != nil || resp.StatusCode != 200 {
 				t.Fatalf("Handler = %+v, %v", resp, err)
 			}
@@ -275,7 +276,7 @@ func TestRequestContextDerivesDeadline(t *testing.T) {
 	cancel()
 	var err error
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { err = r.Context().Err() })
-	Handler(h)(ctx, *event(t, `{"requestContext":{"http":{"method":"GET"}}}`))
+	typed(Handler(h))(ctx, *event(t, `{"requestContext":{"http":{"method":"GET"}}}`))
 	if err != context.Canceled {
 		t.Fatalf("handler ctx err = %v, want context.Canceled", err)
 	}
@@ -285,5 +286,29 @@ func TestBase64Fixture(t *testing.T) {
 	// Guard for the fixture in the first mapping case.
 	if got, _ := base64.StdEncoding.DecodeString("eyJrZXkiOiJleGFtcGxlZGlyL2EucG5nIn0="); string(got) != `{"key":"exampledir/a.png"}` {
 		t.Fatalf("fixture decodes to %q", got)
+	}
+}
+
+// TestNotAnEvent: a payload that is not an HTTP trigger event gets the 400
+// JSON error through the SDK's wrapper, never an error (FC's error page).
+func TestNotAnEvent(t *testing.T) {
+	log, lb := newLogger()
+	h := fc.NewHandler(Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("handler must not run")
+	}), WithLogger(log)))
+	for _, in := range []string{``, `not json`, `[]`, `{"headers":7}`, `{"body":"Bearer sekrit` + "\xff" + `}`, `{} {}`} {
+		out, err := h.Invoke(context.Background(), []byte(in))
+		if err != nil {
+			t.Fatalf("%q: error %v", in, err)
+		}
+		var resp events.HTTPTriggerResponse
+		var body apierror.Body
+		if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != http.StatusBadRequest ||
+			json.Unmarshal([]byte(resp.Body), &body) != nil || body.Error.Code != "invalid_request" || body.Error.RequestID == "" {
+			t.Errorf("%q: response %s (%v)", in, out, err)
+		}
+	}
+	if strings.Contains(lb.String(), "sekrit") {
+		t.Errorf("the log holds the payload: %s", lb.String())
 	}
 }

@@ -215,7 +215,7 @@ func TestResponseMapping(t *testing.T) {
 				ev = getEvent
 			}
 			log, lb := newLogger()
-			resp, err := Handler(tt.h, WithLogger(log))(context.Background(), *event(t, ev))
+			resp, err := typed(Handler(tt.h, WithLogger(log)))(context.Background(), *event(t, ev))
 			if err != nil {
 				t.Fatalf("error = %v, want nil", err)
 			}
@@ -279,9 +279,9 @@ func TestNoSecretsLogged(t *testing.T) {
 	}
 	for _, ev := range evs {
 		log, lb := newLogger()
-		Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		typed(Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			panic("boom")
-		}), WithLogger(log))(context.Background(), *event(t, ev))
+		}), WithLogger(log)))(context.Background(), *event(t, ev))
 		if logs := lb.String(); logs == "" || strings.Contains(logs, secret) {
 			t.Errorf("log is empty or holds the secret:\n%s", logs)
 		}
@@ -314,7 +314,7 @@ func TestIsTextual(t *testing.T) {
 }
 
 func TestMaxBodyOption(t *testing.T) {
-	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), WithMaxBodyBytes(4))
+	h := typed(Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), WithMaxBodyBytes(4)))
 	tests := []struct {
 		body   string
 		base64 bool
@@ -344,11 +344,11 @@ func TestMaxBodyOption(t *testing.T) {
 
 // TestHandlerReadsBody checks the body arrives through Handler (not only NewRequest).
 func TestHandlerReadsBody(t *testing.T) {
-	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := typed(Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write(b)
-	}))
+	})))
 	resp, err := h(context.Background(), *event(t, `{"body":"AAECAw==","isBase64Encoded":true,"requestContext":{"http":{"method":"PUT"}}}`))
 	if err != nil || !resp.IsBase64Encoded || resp.Body != "AAECAw==" {
 		t.Fatalf("echo = %+v, %v", resp, err)

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aliyun/fc-runtime-go-sdk/events"
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
 	"github.com/ossbroker/ossbroker/pkg/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/perf/fixture"
@@ -63,7 +63,7 @@ func BenchmarkPresign(b *testing.B) {
 			check(b, fn, ev, http.StatusOK)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := fixture.Invoke(ctx, fn, ev); err != nil {
+				if _, err := fn.Invoke(ctx, ev); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -71,9 +71,9 @@ func BenchmarkPresign(b *testing.B) {
 	}
 }
 
-func check(b *testing.B, fn func(context.Context, events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error), ev []byte, want int) {
+func check(b *testing.B, fn fc.Handler, ev []byte, want int) {
 	b.Helper()
-	out, err := fixture.Invoke(context.Background(), fn, ev)
+	out, err := fn.Invoke(context.Background(), ev)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func BenchmarkUpload(b *testing.B) {
 			b.SetBytes(int64(sz.n))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := fixture.Invoke(ctx, fn, ev); err != nil {
+				if _, err := fn.Invoke(ctx, ev); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -33,7 +33,7 @@ func TestShortLoad(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
 	trigger := &fcemu.Trigger{
 		Invoke: func(ctx context.Context, event []byte, id string) (fcemu.Result, error) {
-			out, err := fixture.Invoke(ctx, fn, event)
+			out, err := fn.Invoke(ctx, event)
 			return fcemu.Result{Body: out}, err
 		},
 		Logger: quiet,

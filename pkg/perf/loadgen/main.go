@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/ossbroker/ossbroker/pkg/fcemu"
+	"github.com/ossbroker/ossbroker/pkg/fchttp"
 	"github.com/ossbroker/ossbroker/pkg/perf/fixture"
 	"github.com/ossbroker/ossbroker/pkg/perf/load"
 )
@@ -376,7 +377,7 @@ func startInproc(ctx context.Context) (base, ossEP string, stop func(), err erro
 	}
 	quiet := slog.New(slog.DiscardHandler)
 	trigger := &fcemu.Trigger{
-		Invoke: fcemu.InProcess(fixture.Adapter(b), fcemu.Invocation{Region: fixture.Region}),
+		Invoke: fcemu.InProcess(fchttp.Handler(b, fchttp.WithLogger(slog.New(slog.DiscardHandler))), fcemu.Invocation{Region: fixture.Region}),
 		Region: fixture.Region, Logger: quiet,
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
