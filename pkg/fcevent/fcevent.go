@@ -18,6 +18,8 @@ import (
 	"strconv"
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
+
+	"github.com/ossbroker/ossbroker/pkg/jsonstring"
 )
 
 // DecodeEvent sets *ev to the event in data: the same value, and an error
@@ -105,10 +107,10 @@ func AppendResponse(dst []byte, r *events.HTTPTriggerResponse) []byte {
 	dst = append(dst, `{"statusCode":`...)
 	dst = strconv.AppendInt(dst, int64(r.StatusCode), 10)
 	dst = append(dst, `,"headers":`...)
-	dst = appendMap(dst, r.Headers)
+	dst = jsonstring.AppendMap(dst, r.Headers)
 	dst = append(dst, `,"isBase64Encoded":`...)
 	dst = strconv.AppendBool(dst, r.IsBase64Encoded)
 	dst = append(dst, `,"body":`...)
-	dst = appendString(dst, r.Body)
+	dst = jsonstring.Append(dst, r.Body)
 	return append(dst, '}')
 }
