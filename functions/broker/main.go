@@ -32,6 +32,7 @@ func main() {
 	if *printRAM || *printCORS {
 		os.Exit(printOSSConfig(os.Stdout, os.Stderr, config.FromEnv, *printRAM, *printCORS))
 	}
+	tuneGC()
 	if *dev {
 		os.Exit(runDev(*ossOnly, *runtimeAPI))
 	}
