@@ -10,11 +10,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +30,13 @@ import (
 type Scenario interface {
 	Request(c, seq int) (*http.Request, error)
 	Check(c, seq int, status int, body []byte) error
+}
+
+// Reusable is a Scenario whose requests are all the same: the plain
+// connection serializes the first one and sends its bytes every time.
+type Reusable interface {
+	Scenario
+	Reusable()
 }
 
 // Config bounds a run.
@@ -104,21 +113,28 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 			buf := make([]byte, 0, 4096)
 			var cn conn
 			defer cn.close()
+			_, reusable := s.(Reusable)
 			for seq := 0; ctx.Err() == nil; seq++ {
 				if cfg.MaxRequests > 0 && sent.Add(1) > cfg.MaxRequests {
 					return
 				}
-				req, err := s.Request(c, seq)
-				if err != nil {
-					fail("request: " + err.Error())
-					return
+				var req *http.Request
+				if !cn.fixed {
+					var err error
+					if req, err = s.Request(c, seq); err != nil {
+						fail("request: " + err.Error())
+						return
+					}
 				}
 				t0 := time.Now()
-				var status int
+				var (
+					status int
+					err    error
+				)
 				if cfg.NetHTTPClient {
 					status, buf, err = netHTTPDo(hc, req.WithContext(context.WithoutCancel(ctx)), buf)
 				} else {
-					status, buf, err = cn.do(req, cfg.Timeout, buf)
+					status, buf, err = cn.do(req, reusable, cfg.Timeout, buf)
 				}
 				lats[c] = append(lats[c], time.Since(t0))
 				switch {
@@ -163,54 +179,139 @@ func netHTTPDo(hc *http.Client, req *http.Request, buf []byte) (int, []byte, err
 	return resp.StatusCode, b.Bytes(), nil
 }
 
-// conn is one client's HTTP/1.1 keep-alive connection: net/http's own
-// request writer and response parser over a single net.Conn, one request
-// at a time, without the Client's per-connection goroutines. It redials
-// after the server closes or any error; a failed request is not retried.
+// conn is one client's HTTP/1.1 keep-alive connection, one request at a
+// time, in the manner of wrk: the request is written as bytes (serialized
+// once per client for a Reusable scenario) and the response is read by a
+// small strict parser, so that on two cores the load side leaves the CPU to
+// the server being measured. A response it does not understand (no
+// Content-Length, chunked, not HTTP/1.x) is a failure, never a success. It
+// redials after the server closes or any error; a failed request is not
+// retried.
 type conn struct {
-	nc net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
+	nc    net.Conn
+	br    *bufio.Reader
+	addr  string
+	raw   []byte // the serialized request
+	fixed bool   // raw holds a Reusable scenario's request
 }
 
-func (cn *conn) do(req *http.Request, timeout time.Duration, buf []byte) (int, []byte, error) {
+func (cn *conn) do(req *http.Request, reusable bool, timeout time.Duration, buf []byte) (int, []byte, error) {
+	if !cn.fixed {
+		var b bytes.Buffer
+		if err := req.Write(&b); err != nil {
+			return 0, buf, fmt.Errorf("write: %w", err)
+		}
+		cn.raw, cn.fixed, cn.addr = b.Bytes(), reusable, req.URL.Host
+	}
 	if cn.nc == nil {
-		nc, err := net.DialTimeout("tcp", req.URL.Host, timeout)
+		nc, err := net.DialTimeout("tcp", cn.addr, timeout)
 		if err != nil {
 			return 0, buf, fmt.Errorf("dial: %w", err)
 		}
 		cn.nc = nc
 		if cn.br == nil {
-			cn.br, cn.bw = bufio.NewReaderSize(nc, 16<<10), bufio.NewWriterSize(nc, 16<<10)
+			cn.br = bufio.NewReaderSize(nc, 16<<10)
 		} else {
 			cn.br.Reset(nc)
-			cn.bw.Reset(nc)
 		}
 	}
 	cn.nc.SetDeadline(time.Now().Add(timeout))
-	if err := req.Write(cn.bw); err != nil {
+	if _, err := cn.nc.Write(cn.raw); err != nil {
 		cn.close()
 		return 0, buf, fmt.Errorf("write: %w", err)
 	}
-	if err := cn.bw.Flush(); err != nil {
-		cn.close()
-		return 0, buf, fmt.Errorf("write: %w", err)
-	}
-	resp, err := http.ReadResponse(cn.br, req)
-	if err != nil {
-		cn.close()
-		return 0, buf, fmt.Errorf("read: %w", err)
-	}
-	b := bytes.NewBuffer(buf[:0])
-	_, err = io.Copy(b, resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.Close {
+	status, body, keep, err := readResponse(cn.br, buf)
+	if err != nil || !keep {
 		cn.close()
 	}
 	if err != nil {
-		return 0, b.Bytes(), fmt.Errorf("read: %w", err)
+		return 0, body, fmt.Errorf("read: %w", err)
 	}
-	return resp.StatusCode, b.Bytes(), nil
+	return status, body, nil
+}
+
+// readResponse reads one HTTP/1.x response, its body (Content-Length or
+// chunked) into buf. keep is false when the server asked to close the
+// connection.
+func readResponse(br *bufio.Reader, buf []byte) (status int, body []byte, keep bool, err error) {
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return 0, buf[:0], false, err
+	}
+	if len(line) < 12 || string(line[:7]) != "HTTP/1." || line[8] != ' ' {
+		return 0, buf[:0], false, fmt.Errorf("bad status line %q", line)
+	}
+	status, err = strconv.Atoi(string(line[9:12]))
+	if err != nil || status < 100 {
+		return 0, buf[:0], false, fmt.Errorf("bad status line %q", line)
+	}
+	keep, length, chunked := line[7] == '1', -1, false
+	for {
+		line, err = br.ReadSlice('\n')
+		if err != nil {
+			return 0, buf[:0], false, err
+		}
+		if len(line) <= 2 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return 0, buf[:0], false, fmt.Errorf("bad header line %q", line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, err = strconv.Atoi(string(value)); err != nil || length < 0 {
+				return 0, buf[:0], false, fmt.Errorf("bad Content-Length %q", value)
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			if !bytes.EqualFold(value, []byte("chunked")) {
+				return 0, buf[:0], false, fmt.Errorf("unsupported Transfer-Encoding %q", value)
+			}
+			chunked = true
+		case bytes.EqualFold(name, []byte("Connection")):
+			keep = !bytes.EqualFold(value, []byte("close"))
+		}
+	}
+	if chunked {
+		body, err = readChunked(br, buf[:0])
+		return status, body, keep && err == nil, err
+	}
+	if length < 0 {
+		return 0, buf[:0], false, errors.New("no Content-Length")
+	}
+	body = slices.Grow(buf[:0], length)[:length]
+	if _, err := io.ReadFull(br, body); err != nil {
+		return 0, body[:0], false, err
+	}
+	return status, body, keep, nil
+}
+
+// readChunked reads a chunked body (RFC 9112 §7.1), without extensions or
+// trailers, appending it to body.
+func readChunked(br *bufio.Reader, body []byte) ([]byte, error) {
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return body, err
+		}
+		n, err := strconv.ParseInt(string(bytes.TrimRight(line, "\r\n")), 16, 32)
+		if err != nil || n < 0 {
+			return body, fmt.Errorf("bad chunk size %q", line)
+		}
+		start := len(body)
+		body = slices.Grow(body, int(n)+2)[:start+int(n)+2]
+		if _, err := io.ReadFull(br, body[start:]); err != nil {
+			return body[:start], err
+		}
+		if string(body[start+int(n):]) != "\r\n" {
+			return body[:start], errors.New("chunk not followed by CRLF")
+		}
+		body = body[:start+int(n)]
+		if n == 0 {
+			return body, nil
+		}
+	}
 }
 
 func (cn *conn) close() {
@@ -224,6 +325,9 @@ func (cn *conn) close() {
 type Presign struct {
 	Base, Token string
 }
+
+// Reusable: every presign request is the same.
+func (p *Presign) Reusable() {}
 
 func (p *Presign) Request(c, seq int) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, p.Base+"/v1/presign", bytes.NewReader([]byte(fixture.PresignBody)))

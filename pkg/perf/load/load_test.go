@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bufio"
 	"context"
 	"log/slog"
 	"net/http"
@@ -82,5 +83,38 @@ func TestClients(t *testing.T) {
 		if bad.Failures != 50 || !strings.HasPrefix(bad.FirstFailure, "status 401") {
 			t.Errorf("net/http client %v, bad token: %v, first failure: %s", netHTTP, bad, bad.FirstFailure)
 		}
+	}
+}
+
+func TestReadResponse(t *testing.T) {
+	tests := []struct {
+		name, in string
+		status   int
+		body     string
+		keep     bool
+		err      bool
+	}{
+		{"ok", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", 200, "{}", true, false},
+		{"lower-case header", "HTTP/1.1 201 Created\r\ncontent-length: 3\r\n\r\nabc", 201, "abc", true, false},
+		{"close", "HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 401, "", false, false},
+		{"HTTP/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", 200, "x", false, false},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\na\r\n0123456789\r\n0\r\n\r\n", 200, "{}0123456789", true, false},
+		{"chunk too short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{}\r\n0\r\n\r\n", 0, "", false, true},
+		{"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, "", false, true},
+		{"gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0, "", false, true},
+		{"no length", "HTTP/1.1 200 OK\r\n\r\n{}", 0, "", false, true},
+		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0, "", false, true},
+		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", 0, "", false, true},
+		{"not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", 0, "", false, true},
+		{"bad status", "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n", 0, "", false, true},
+		{"bad header", "HTTP/1.1 200 OK\r\nno colon\r\nContent-Length: 0\r\n\r\n", 0, "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body, keep, err := readResponse(bufio.NewReader(strings.NewReader(tt.in)), nil)
+			if (err != nil) != tt.err || err == nil && (status != tt.status || string(body) != tt.body || keep != tt.keep) {
+				t.Errorf("readResponse = %d, %q, %v, %v", status, body, keep, err)
+			}
+		})
 	}
 }

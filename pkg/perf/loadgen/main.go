@@ -52,6 +52,7 @@ func main() {
 	targets := flag.String("targets", "local,bare,node", "comma list of local, bare, node")
 	nodeDir := flag.String("node", "pkg/perf/nodebaseline", "folder of the Node.js baseline (npm ci done)")
 	logLevel := flag.String("log-level", "warn", "LOG_LEVEL of the local-mode broker (info logs every request)")
+	warmup := flag.Duration("warmup", 3*time.Second, "unmeasured presigns against each target before its measured run (JIT, GC and connection warm-up)")
 	uploads := flag.Bool("uploads", true, "run the direct-upload scenario too")
 	netHTTP := flag.Bool("nethttp-client", false, "send through net/http's Client (more CPU per request on the load side) instead of one plain keep-alive connection per client")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (use with -targets inproc)")
@@ -68,6 +69,7 @@ func main() {
 	cfg := load.Config{Clients: *clients, Duration: *duration, MaxRequests: *maxReq, NetHTTPClient: *netHTTP}
 	ctx := context.Background()
 	withUploads = *uploads
+	warmupFor = *warmup
 	if err := run(ctx, cfg, *size, strings.Split(*targets, ","), *nodeDir, *logLevel); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		pprof.StopCPUProfile()
@@ -75,7 +77,25 @@ func main() {
 	}
 }
 
-var withUploads = true
+var (
+	withUploads = true
+	warmupFor   time.Duration
+)
+
+// presignRun warms the target up with unmeasured presigns, then measures.
+// A failure while warming up is reported as the run's first failure.
+func presignRun(ctx context.Context, cfg load.Config, base, token string) load.Result {
+	s := &load.Presign{Base: base, Token: token}
+	if warmupFor > 0 {
+		w := cfg
+		w.Duration = warmupFor
+		if r := load.Run(ctx, w, s); r.Failures > 0 {
+			r.FirstFailure = "warm-up: " + r.FirstFailure
+			return r
+		}
+	}
+	return load.Run(ctx, cfg, s)
+}
 
 type row struct {
 	target, scenario string
@@ -88,12 +108,12 @@ func run(ctx context.Context, cfg load.Config, size int, targets []string, nodeD
 	var rows []row
 	failed := false
 	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
-	fmt.Fprintf(os.Stderr, "loadgen: %d clients, %v per run, at most %d requests per run, GOMAXPROCS %d\n",
-		cfg.Clients, cfg.Duration, cfg.MaxRequests, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(os.Stderr, "loadgen: %d clients, %v per run (presigns after %v unmeasured), at most %d requests per run, GOMAXPROCS %d\n",
+		cfg.Clients, cfg.Duration, warmupFor, cfg.MaxRequests, runtime.GOMAXPROCS(0))
 
 	both := func(target, base, ossEndpoint string) {
 		fmt.Fprintf(os.Stderr, "loadgen: %s presign...\n", target)
-		r := load.Run(ctx, cfg, &load.Presign{Base: base, Token: token})
+		r := presignRun(ctx, cfg, base, token)
 		rows = append(rows, row{target, "presign", r, ""})
 		if !withUploads {
 			return
@@ -148,7 +168,7 @@ func run(ctx context.Context, cfg load.Config, size int, targets []string, nodeD
 				note = "its URL was REFUSED by ossemu: " + err.Error()
 			}
 			fmt.Fprintln(os.Stderr, "loadgen: node presign...")
-			r := load.Run(ctx, cfg, &load.Presign{Base: base, Token: token})
+			r := presignRun(ctx, cfg, base, token)
 			rows = append(rows, row{"node", "presign", r, note})
 			stop()
 			srv.Close()
