@@ -287,9 +287,17 @@ func textualRequest(ct string) bool {
 		strings.Contains(sub, "javascript") || sub == "x-www-form-urlencoded"
 }
 
-var forbiddenResponse = map[string]bool{
-	"connection": true, "content-length": true, "date": true, "keep-alive": true,
-	"server": true, "upgrade": true, "transfer-encoding": true,
+// forbiddenResponseHeader: FC refuses these from a function (fc3.md §3).
+func forbiddenResponseHeader(k string) bool {
+	if len(k) >= 5 && strings.EqualFold(k[:5], "x-fc-") {
+		return true
+	}
+	for _, f := range [...]string{"connection", "content-length", "date", "keep-alive", "server", "upgrade", "transfer-encoding"} {
+		if len(k) == len(f) && strings.EqualFold(k, f) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *Trigger) writeResult(w http.ResponseWriter, r *http.Request, id string, payload []byte) int {
@@ -324,15 +332,18 @@ func (t *Trigger) writeResult(w http.ResponseWriter, r *http.Request, id string,
 		return fcError(w, http.StatusBadGateway, "BadResponse", "response headers exceed "+strconv.Itoa(MaxResponseHeaderBytes)+" bytes")
 	}
 	h := w.Header()
+	vals := make([]string, len(tr.Headers)) // one backing array for the one-value slices
+	i := 0
 	for k, v := range tr.Headers {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "x-fc-") || forbiddenResponse[lk] {
+		if forbiddenResponseHeader(k) {
 			t.logger().Warn("fcemu: dropped a response header FC forbids", "requestId", id, "header", k)
 			continue
 		}
 		// One value per name, passed as is: whether FC splits a comma-joined
 		// value is unconfirmed, and splitting would break dates and cookies.
-		h[http.CanonicalHeaderKey(k)] = []string{v}
+		vals[i] = v
+		h[http.CanonicalHeaderKey(k)] = vals[i : i+1 : i+1]
+		i++
 	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
