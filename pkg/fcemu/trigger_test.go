@@ -8,11 +8,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -367,4 +369,41 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestTriggerBodyCutShort: a client that announces more bytes than it sends
+// and hangs up never reaches the function, with or without Content-Length.
+func TestTriggerBodyCutShort(t *testing.T) {
+	var invoked atomic.Int32
+	srv := httptest.NewServer(&Trigger{
+		Invoke: func(ctx context.Context, event []byte, id string) (Result, error) {
+			invoked.Add(1)
+			return Result{Body: []byte(`{"statusCode":201}`)}, nil
+		},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	defer srv.Close()
+	for _, req := range []string{
+		"PUT /v1/objects/exampledir/a.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789",
+		"PUT /v1/objects/exampledir/a.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n0123456789",
+	} {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, req)
+		c.(*net.TCPConn).CloseWrite()
+		io.ReadAll(c) // until the server is done with the connection
+		c.Close()
+	}
+	// A complete request on a fresh connection is served, so the server has
+	// finished with the two above.
+	resp, err := http.Post(srv.URL+"/x", "text/plain", strings.NewReader("ok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n := invoked.Load(); n != 1 {
+		t.Fatalf("function invoked %d times, want 1 (only the complete request)", n)
+	}
 }
