@@ -97,8 +97,10 @@ func (b *Broker) presign(w http.ResponseWriter, r *http.Request) *apiError {
 		return aerr
 	}
 	var env presignEnvelope
-	if aerr := unmarshalStrict(body, &env); aerr != nil {
-		return aerr
+	if !decodePresign(body, &env.presignRequest) {
+		if aerr := unmarshalStrict(body, &env); aerr != nil {
+			return aerr
+		}
 	}
 	if env.Files == nil {
 		if len(body) > maxJSONBody {
