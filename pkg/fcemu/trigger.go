@@ -150,7 +150,7 @@ func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string, now t
 	if r.ContentLength > maxBody {
 		return fcError(w, http.StatusBadRequest, "InvalidArgument", "request body exceeds 32 MB")
 	}
-	body, err := readBody(r, maxBody)
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return fcError(w, http.StatusBadRequest, "InvalidArgument", "reading request body failed")
 	}
@@ -177,20 +177,6 @@ func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string, now t
 		return fcError(w, http.StatusBadGateway, "FunctionError", "function error ("+res.Err.Type+"): "+res.Err.Message)
 	}
 	return t.writeResult(w, r, id, res.Body)
-}
-
-// readBody reads the request body, up to maxBody+1 bytes: into one buffer
-// when its length is announced (net/http delivers exactly that many bytes,
-// or an error if the client stops short), else growing.
-func readBody(r *http.Request, maxBody int64) ([]byte, error) {
-	if n := r.ContentLength; n >= 0 && n <= maxBody {
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r.Body, body); err != nil {
-			return nil, err
-		}
-		return body, nil
-	}
-	return io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 }
 
 // headerBytes counts what FC's 8 KB limit covers: every key and value,
