@@ -9,8 +9,9 @@
 // well-formed documents of the expected shape, with the keys spelled
 // exactly, once each, and no nulls; anything else is handed to
 // json.Unmarshal, which is then the sole source of both the value and the
-// error. The encoders mirror json.Marshal byte for byte, HTML escaping
-// included.
+// error. AppendEvent (for the local trigger) mirrors json.Marshal byte for
+// byte, HTML escaping included. There is no response encoder: the SDK
+// encodes a handler's result itself (see fchttp.Handler).
 package fcevent
 
 import (
@@ -18,8 +19,6 @@ import (
 	"strconv"
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
-
-	"github.com/ossbroker/ossbroker/pkg/jsonstring"
 )
 
 // DecodeEvent sets *ev to the event in data: the same value, and an error
@@ -97,20 +96,4 @@ func AppendEvent(dst []byte, ev *events.HTTPTriggerEvent) []byte {
 	dst = append(dst, `,"timeEpoch":`...)
 	dst = appendStringPtr(dst, c.TimeEpoch)
 	return append(dst, "}}"...)
-}
-
-// AppendResponse appends the bytes json.Marshal(r) gives.
-func AppendResponse(dst []byte, r *events.HTTPTriggerResponse) []byte {
-	if r == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, `{"statusCode":`...)
-	dst = strconv.AppendInt(dst, int64(r.StatusCode), 10)
-	dst = append(dst, `,"headers":`...)
-	dst = jsonstring.AppendMap(dst, r.Headers)
-	dst = append(dst, `,"isBase64Encoded":`...)
-	dst = strconv.AppendBool(dst, r.IsBase64Encoded)
-	dst = append(dst, `,"body":`...)
-	dst = jsonstring.Append(dst, r.Body)
-	return append(dst, '}')
 }

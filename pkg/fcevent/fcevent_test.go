@@ -268,32 +268,6 @@ func TestAppendEvent(t *testing.T) {
 	}
 }
 
-func TestAppendResponse(t *testing.T) {
-	var typical events.HTTPTriggerResponse
-	if err := json.Unmarshal([]byte(typicalResponse), &typical); err != nil {
-		t.Fatal(err)
-	}
-	rs := []*events.HTTPTriggerResponse{nil, {}, &typical, {StatusCode: -1 << 63}, {StatusCode: 1<<63 - 1}, {StatusCode: -5}}
-	for _, m := range stringMaps() {
-		rs = append(rs, &events.HTTPTriggerResponse{StatusCode: 204, Headers: m})
-	}
-	for _, s := range stringValues {
-		rs = append(rs, &events.HTTPTriggerResponse{StatusCode: 200, Body: s, IsBase64Encoded: true})
-	}
-	for _, r := range rs {
-		want, err := json.Marshal(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := fcevent.AppendResponse(nil, r); !bytes.Equal(got, want) {
-			t.Errorf("AppendResponse\n got %s\nwant %s", got, want)
-		}
-	}
-	if got := fcevent.AppendResponse([]byte("prefix:"), &typical); string(got) != "prefix:"+typicalResponse {
-		t.Errorf("AppendResponse after a prefix\n got %s\nwant prefix:%s", got, typicalResponse)
-	}
-}
-
 // The fast path must be what typical documents take: a fallback to
 // encoding/json would cost tens of allocations.
 func TestAllocs(t *testing.T) {
@@ -312,7 +286,6 @@ func TestAllocs(t *testing.T) {
 		// Today 4; encoding/json makes 19.
 		{"DecodeResponse", 6, func() { _ = fcevent.DecodeResponse(response, &r) }},
 		{"AppendEvent", 0, func() { _ = fcevent.AppendEvent(buf[:0], &ev) }},
-		{"AppendResponse", 0, func() { _ = fcevent.AppendResponse(buf[:0], &r) }},
 	} {
 		if n := testing.AllocsPerRun(100, c.f); n > c.max {
 			t.Errorf("%s: %v allocations, want at most %v", c.name, n, c.max)
@@ -386,31 +359,6 @@ func BenchmarkMarshalEventStdlib(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := json.Marshal(&ev); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkAppendResponse(b *testing.B) {
-	var r events.HTTPTriggerResponse
-	if err := json.Unmarshal([]byte(typicalResponse), &r); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	var buf []byte
-	for b.Loop() {
-		buf = fcevent.AppendResponse(buf[:0], &r)
-	}
-}
-
-func BenchmarkMarshalResponseStdlib(b *testing.B) {
-	var r events.HTTPTriggerResponse
-	if err := json.Unmarshal([]byte(typicalResponse), &r); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := json.Marshal(&r); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -68,8 +68,11 @@ func FuzzAppend(f *testing.F) {
 		if !fcevent.DecodeEventFast(doc, new(events.HTTPTriggerEvent)) {
 			t.Fatalf("the fast path refused %s", doc)
 		}
-		doc = string(fcevent.AppendResponse(nil, r))
-		if !fcevent.DecodeResponseFast(doc, new(events.HTTPTriggerResponse)) {
+		out, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc = string(out); !fcevent.DecodeResponseFast(doc, new(events.HTTPTriggerResponse)) {
 			t.Fatalf("the fast path refused %s", doc)
 		}
 	})
@@ -101,8 +104,8 @@ func event(vals [3]string, b64 bool, headers, query map[string]string, nils uint
 	return &ev
 }
 
-// checkAppend compares the encoders with json.Marshal, and the decoders
-// of what they write with json.Unmarshal.
+// checkAppend compares AppendEvent with json.Marshal, and the decoders of
+// what json.Marshal writes with json.Unmarshal.
 func checkAppend(t *testing.T, ev *events.HTTPTriggerEvent, r *events.HTTPTriggerResponse) {
 	t.Helper()
 	want, err := json.Marshal(ev)
@@ -117,9 +120,6 @@ func checkAppend(t *testing.T, ev *events.HTTPTriggerEvent, r *events.HTTPTrigge
 	want, err = json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if got := fcevent.AppendResponse(nil, r); !bytes.Equal(got, want) {
-		t.Fatalf("AppendResponse\n got %s\nwant %s", got, want)
 	}
 	checkDecodeResponse(t, want)
 }
