@@ -288,6 +288,8 @@ func textualRequest(ct string) bool {
 }
 
 // forbiddenResponseHeader: FC refuses these from a function (fc3.md §3).
+// fchttp has its own list on purpose: the emulator stands in for FC, so it
+// must not take the adapter's word for it.
 func forbiddenResponseHeader(k string) bool {
 	if len(k) >= 5 && strings.EqualFold(k[:5], "x-fc-") {
 		return true

@@ -2,7 +2,8 @@
 // function behind an HTTP trigger: it turns the events.HTTPTriggerEvent the
 // fc-runtime-go-sdk hands over into an *http.Request, runs the handler and
 // turns what it wrote into an events.HTTPTriggerResponse (the pattern of
-// awslabs/aws-lambda-go-api-proxy). Both travel as JSON, coded by fcevent.
+// awslabs/aws-lambda-go-api-proxy). The event arrives as JSON, decoded by
+// fcevent.
 //
 // Use it as fc.Start(fchttp.Handler(h)).
 //
@@ -70,8 +71,8 @@ func (o *options) log() *slog.Logger {
 // encoding/json's reflection (which cost more than the rest of a small
 // request). The response stays a struct: the SDK would re-scan a
 // json.RawMessage byte by byte, which is slower than its encoding of the
-// struct. The result is always a complete response and the error always nil
-// (see the package doc for why).
+// struct. The result is always a complete response with a non-nil Headers
+// map, and the error always nil (see the package doc for why).
 //
 // Choices where FC leaves room:
 //   - an event that cannot become a request gets 400 (413 for a body over
