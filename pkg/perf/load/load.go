@@ -183,8 +183,8 @@ func netHTTPDo(hc *http.Client, req *http.Request, buf []byte) (int, []byte, err
 // time, in the manner of wrk: the request is written as bytes (serialized
 // once per client for a Reusable scenario) and the response is read by a
 // small strict parser, so that on two cores the load side leaves the CPU to
-// the server being measured. A response it does not understand (no
-// Content-Length, chunked, not HTTP/1.x) is a failure, never a success. It
+// the server being measured. A response it does not understand (not HTTP/1.x,
+// neither Content-Length nor chunked) is a failure, never a success. It
 // redials after the server closes or any error; a failed request is not
 // retried.
 type conn struct {
