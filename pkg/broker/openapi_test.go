@@ -149,18 +149,28 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 		h["Content-Type"] = ct
 		return h
 	}
+	// Standard Webhooks signs its id: the same id with another body is a
+	// conflict (GitHub's and Stripe's keys are the body's hash).
+	std := func(id, body string) map[string]string {
+		h := signStandard(whStdKey, id, whClock.Unix(), []byte(body))
+		h["Content-Type"] = "application/json"
+		return h
+	}
 	big := strings.Repeat("x", 1025)
 	cases = append(cases, []specCase{
 		{"webhook", wh.url, "POST", "/v1/webhooks/gh", hook("d-1", `{"a":1}`, "application/json"), []byte(`{"a":1}`), 200},
 		{"webhook redelivery", wh.url, "POST", "/v1/webhooks/gh", hook("d-1", `{"a":1}`, "application/json"), []byte(`{"a":1}`), 200},
-		{"webhook same id, other body", wh.url, "POST", "/v1/webhooks/gh", hook("d-1", `{"a":2}`, "application/json"), []byte(`{"a":2}`), 409},
+		{"webhook std", wh.url, "POST", "/v1/webhooks/std", std("m-1", `{"a":1}`), []byte(`{"a":1}`), 200},
+		{"webhook same id, other body", wh.url, "POST", "/v1/webhooks/std", std("m-1", `{"a":2}`), []byte(`{"a":2}`), 409},
 		{"webhook bad signature", wh.url, "POST", "/v1/webhooks/gh", hook("d-2", `{"a":1}`, "application/json"), []byte(`{"a":3}`), 401},
 		{"webhook unknown source", wh.url, "POST", "/v1/webhooks/nope", hook("d-2", `{"a":1}`, "application/json"), []byte(`{"a":1}`), 401},
-		{"webhook bad content type", wh.url, "POST", "/v1/webhooks/gh", hook("d-3", `{}`, "not a type"), []byte(`{}`), 400},
+		{"webhook any content type", wh.url, "POST", "/v1/webhooks/gh", hook("d-3", `{}`, "not a type"), []byte(`{}`), 200},
 		{"webhook too large", wh.url, "POST", "/v1/webhooks/gh", hook("d-4", big, "text/plain"), []byte(big), 413},
 		{"webhook GET", wh.url, "GET", "/v1/webhooks/gh", nil, nil, 405},
 		{"webhook first, PutObject-only policy", whPutOnly.url, "POST", "/v1/webhooks/gh", hook("d-5", `{}`, "application/json"), []byte(`{}`), 200},
-		{"webhook redelivery, PutObject-only policy", whPutOnly.url, "POST", "/v1/webhooks/gh", hook("d-5", `{}`, "application/json"), []byte(`{}`), 502},
+		{"webhook redelivery, PutObject-only policy", whPutOnly.url, "POST", "/v1/webhooks/gh", hook("d-5", `{}`, "application/json"), []byte(`{}`), 200},
+		{"webhook std first, PutObject-only policy", whPutOnly.url, "POST", "/v1/webhooks/std", std("m-5", `{}`), []byte(`{}`), 200},
+		{"webhook std redelivery, PutObject-only policy", whPutOnly.url, "POST", "/v1/webhooks/std", std("m-5", `{}`), []byte(`{}`), 502},
 	}...)
 	// Batch presign, presign-post, presign-get and multipart (openapi_routes_test.go).
 	cases = append(cases, uploadRouteSpecCases(t)...)
@@ -220,12 +230,14 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 	// Every documented answer was produced for real, except the ones no
 	// request can cause on purpose: a bug (500), an OSS timeout (504,
 	// covered by the storage package's fault tests) and a clash of two
-	// names of 128 random bits (postObject's 409).
+	// names of 128 random bits (postObject's 409), and a webhook body cut
+	// short of its Content-Length (webhook's 400: only a plain HTTP client
+	// that breaks the protocol sends one; TestWebhookShortBody).
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			for status := range op.Responses.Map() {
 				id := op.OperationID + " " + status
-				if status == "500" || status == "504" || id == "postObject 409" || covered[id] {
+				if status == "500" || status == "504" || id == "postObject 409" || id == "webhook 400" || covered[id] {
 					continue
 				}
 				t.Errorf("%s %s (%s): documented response %s was never produced by this test", method, path, op.OperationID, status)

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/requestid"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/webhook"
@@ -28,9 +27,14 @@ import (
 //     (errWebhookUnauthorized); the log says which.
 //   - Bodies over MaxDirectUploadBytes get 413 before any verification (the
 //     whole body is needed to verify it) and nothing is stored.
-//   - ALLOWED_CONTENT_TYPES does not apply: it restricts what JWT callers
-//     upload, while a webhook's type is the sender's. Content-Type must
-//     still parse (400 otherwise); absent, it is application/octet-stream.
+//   - The key and the stored type are functions of the signed bytes and
+//     the source only (webhook.Key, webhook.StoredType): the sender's
+//     Content-Type, X-GitHub-Delivery and every other unsigned header are
+//     kept as x-oss-meta-webhook-header-* metadata (sanitised, bounded) and
+//     change nothing else, so a replay with other headers is a redelivery,
+//     and nobody who replays a captured delivery picks the type OSS serves
+//     (application/json or application/octet-stream). Content-Type is
+//     therefore not validated, and ALLOWED_CONTENT_TYPES does not apply.
 //   - The key (webhook.Key) is judged by the same gate as every other key,
 //     Keys.Resolve, with webhook.Claims as the caller: a prefix template's
 //     placeholders are all filled with "webhooks", so "exampledir/{sub}/"
@@ -47,9 +51,9 @@ import (
 //     identical JSON body, plus X-Webhook-Duplicate: true); different is 409
 //     event_conflict. Nothing is written in either case.
 //   - Without oss:GetObject the HEAD is denied. Where the event id is the
-//     body's SHA-256 (Stripe, or an id header that is not a safe segment),
-//     an existing key already proves identical bytes, so the redelivery
-//     still gets its 200 (its contentType is then the redelivery's own).
+//     body's SHA-256 (GitHub, Stripe, or a webhook-id that is not a safe
+//     segment), an existing key already proves identical bytes, so the
+//     redelivery still gets its 200.
 //     Otherwise the broker cannot tell a redelivery from a conflict and
 //     answers 502 storage_unavailable (logged with the missing permission):
 //     the sender retries, the first copy stays, and nothing is claimed that
@@ -145,14 +149,10 @@ func (b *Broker) webhook(w http.ResponseWriter, r *http.Request, rawSource strin
 		return reject(src.Name(), err.Error()) // names the failed check, never a header value
 	}
 
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	if _, err := mediatype.Parse(ct); err != nil {
-		return errorf(http.StatusBadRequest, "invalid_request", "Content-Type: "+err.Error())
-	}
-	key, err := b.cfg.Keys.Resolve(webhook.Key(b.hooks.prefix, src.Name(), ev, now, ct), webhook.Claims{}, ct)
+	// The key and the stored type come from signed bytes only (Event);
+	// the sender's Content-Type and other unsigned headers are metadata.
+	ct := ev.ContentType
+	key, err := b.cfg.Keys.Resolve(webhook.Key(b.hooks.prefix, src.Name(), ev), webhook.Claims{}, ct)
 	if err != nil {
 		// Every part of the key was validated; this is a bug.
 		b.log.LogAttrs(ctx, slog.LevelError, "webhook key refused by the key gate",
@@ -161,7 +161,7 @@ func (b *Broker) webhook(w http.ResponseWriter, r *http.Request, rawSource strin
 	}
 	res := webhookResponse{Source: src.Name(), EventID: ev.ID}
 	obj, err := b.cfg.Storage.Put(ctx, storage.Upload{
-		Key: key, ContentType: ct, Metadata: webhook.Metadata(src.Name(), ev, now),
+		Key: key, ContentType: ct, Metadata: src.Metadata(ev, r.Header, now),
 	}, body)
 	switch {
 	case err == nil:

@@ -234,7 +234,7 @@ type scheme struct {
 	sign      func(id string, ts time.Time, body []byte, wrongSecret bool) map[string]string
 	idFor     func(id string, body []byte) string // the event id in the key
 	timestamp bool                                // signs a timestamp
-	idHeader  bool                                // sends an id (else the key is the body hash)
+	idHeader  bool                                // signs an id (else the key is the body hash)
 }
 
 func bodyHash(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
@@ -261,8 +261,8 @@ var schemes = []scheme{
 			}
 			return signGitHub(s, id, body)
 		},
-		idFor:    func(id string, _ []byte) string { return id },
-		idHeader: true,
+		// X-GitHub-Delivery is not signed: the key is the body's hash.
+		idFor: func(_ string, body []byte) string { return bodyHash(body) },
 	},
 	{
 		source: "stripe",
@@ -302,7 +302,7 @@ func TestWebhooksEndToEnd(t *testing.T) {
 			}
 			var got whResult
 			first.json(t, &got)
-			wantKey := folder + "2026/05/14/" + s.idFor(id, body) + ".json"
+			wantKey := folder + s.idFor(id, body) + ".json"
 			sum := md5.Sum(body)
 			if got.Key != wantKey || got.Bucket != bucket || got.Size != int64(len(body)) || got.Source != s.source ||
 				got.EventID != s.idFor(id, body) || got.ContentType != "application/json" ||
@@ -314,17 +314,21 @@ func TestWebhooksEndToEnd(t *testing.T) {
 				t.Fatalf("stored %q (%s)", stored, oss.ToString(obj.ContentType))
 			}
 			wantMeta := map[string]string{"webhook-source": s.source, "webhook-id": s.idFor(id, body),
-				"webhook-timestamp": strconv.FormatInt(whClock.Unix(), 10)}
+				"webhook-timestamp": strconv.FormatInt(whClock.Unix(), 10), "webhook-header-content-type": "application/json"}
+			if s.source == "gh" {
+				wantMeta["webhook-header-x-github-delivery"] = id
+				wantMeta["webhook-header-x-github-event"] = "push"
+			}
 			for k, v := range wantMeta {
 				if obj.Metadata[k] != v {
 					t.Fatalf("x-oss-meta-%s = %q, want %q (all: %v)", k, obj.Metadata[k], v, obj.Metadata)
 				}
 			}
 
-			// Replay: the sender's retry, re-signed later the same day as
-			// real senders do. Same answer, no second object, the first
-			// copy (and its timestamp) kept.
-			e.now = whClock.Add(3 * time.Hour)
+			// Replay: the sender's retry, re-signed the next day (past
+			// midnight UTC) as real senders do. Same answer, no second
+			// object, the first copy (and its timestamp) kept.
+			e.now = whClock.Add(15 * time.Hour)
 			retry := s.sign(id, e.now, body, false)
 			retry["Content-Type"] = "application/json"
 			second := e.deliver(s.source, retry, body)
@@ -364,10 +368,10 @@ func TestWebhooksEndToEnd(t *testing.T) {
 					t.Fatalf("objects after conflict: %v", keys)
 				}
 			} else {
-				// Stripe sends no id: the id is the body's hash, so another
-				// body is another event, never a conflict.
+				// GitHub and Stripe sign no id: the id is the body's hash,
+				// so another body is another event, never a conflict.
 				if r.status != 200 {
-					t.Fatalf("stripe, other body: %d %s", r.status, r.body)
+					t.Fatalf("%s, other body: %d %s", s.source, r.status, r.body)
 				}
 				if keys := e.list(folder); len(keys) != 2 {
 					t.Fatalf("objects: %v", keys)
@@ -460,7 +464,7 @@ func TestWebhookBinaryBody(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	key := "exampledir/webhooks/std/2026/05/14/bin-1.bin"
+	key := "exampledir/webhooks/std/bin-1.bin"
 	if got, obj := e.object(key); !bytes.Equal(got, body) || oss.ToString(obj.ContentType) != "application/octet-stream" {
 		t.Fatalf("stored %d bytes, %s", len(got), oss.ToString(obj.ContentType))
 	}
@@ -509,7 +513,7 @@ func TestWebhookPutOnlyPolicy(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "lacks oss:GetObject") {
 		t.Fatalf("the missing permission is not logged: %s", e.logs.String())
 	}
-	if got, _ := e.object("exampledir/webhooks/std/2026/05/14/msg-1.json"); !bytes.Equal(got, body) {
+	if got, _ := e.object("exampledir/webhooks/std/msg-1.json"); !bytes.Equal(got, body) {
 		t.Fatalf("object changed: %q", got)
 	}
 
@@ -567,7 +571,7 @@ func TestWebhookPerUserPrefix(t *testing.T) {
 	r := e.deliver("gh", hdr, body)
 	var got whResult
 	r.json(t, &got)
-	if r.status != 200 || got.Key != "exampledir/webhooks/webhooks/gh/2026/05/14/d-42.json" {
+	if r.status != 200 || got.Key != "exampledir/webhooks/webhooks/gh/"+bodyHash(body)+".json" {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	authz := map[string]string{"Authorization": "Bearer " + token(t, "webhooks", nil)}
@@ -584,12 +588,18 @@ func TestWebhookRouteErrors(t *testing.T) {
 	if r := do(t, "GET", e.url+"/v1/webhooks/gh", nil, nil); r.status != 405 || r.header.Get("Allow") != "POST" {
 		t.Fatalf("GET: %d %s", r.status, r.body)
 	}
-	// A signed delivery with a Content-Type that is not a media type.
+	// A signed delivery with a Content-Type that is not a media type: the
+	// header shapes nothing, so it is stored (as application/octet-stream,
+	// the body not being JSON) with the header kept as metadata.
 	body := []byte(`x`)
 	h := signGitHub(whGitHubSecret, "d-ct", body)
 	h["Content-Type"] = "not a type"
-	if r := e.deliver("gh", h, body); r.status != 400 || r.errorCode(t) != "invalid_request" {
+	if r := e.deliver("gh", h, body); r.status != 200 {
 		t.Fatalf("bad content type: %d %s", r.status, r.body)
+	}
+	_, obj := e.object("exampledir/webhooks/gh/" + bodyHash(body) + ".bin")
+	if oss.ToString(obj.ContentType) != "application/octet-stream" || obj.Metadata["webhook-header-content-type"] != "not a type" {
+		t.Fatalf("stored as %s, %v", oss.ToString(obj.ContentType), obj.Metadata)
 	}
 	// An encoded or nested source is not a source.
 	for _, src := range []string{"g%68", "gh/", "gh/x", ""} {

@@ -17,8 +17,9 @@
 //     (either way).
 //   - GitHub: X-Hub-Signature-256 is "sha256=<hex HMAC-SHA256 of the body>"
 //     keyed with the secret as typed in GitHub's settings. The legacy SHA-1
-//     X-Hub-Signature is never accepted. GitHub signs no timestamp, so there
-//     is no replay window to enforce; the event id is X-GitHub-Delivery.
+//     X-Hub-Signature is never accepted. GitHub signs the body only: no
+//     timestamp (so there is no replay window to enforce) and no header, so
+//     X-GitHub-Delivery is not the event id (see below).
 //   - Stripe: Stripe-Signature is "t=<unix seconds>,v1=<hex>[,v1=<hex>...]"
 //     (other schemes such as v0 ignored), HMAC-SHA256 over "<t>.<body>" keyed
 //     with the endpoint secret string exactly as Stripe shows it ("whsec_..."
@@ -29,11 +30,18 @@
 // before the timestamp, so "stale" is only ever reported for a genuine
 // (signed) delivery; callers map every error to one uniform 401 anyway.
 //
-// The event id is what makes a redelivery land on the same key. It is the
-// scheme's id header when that is a safe key segment (1 to 128 of
-// [A-Za-z0-9_-]); otherwise, and always for Stripe, it is the lowercase hex
-// SHA-256 of the body (Event.IDFromBody), so identical bytes still land on
-// the same key.
+// Everything an Event says comes from signed bytes only, because it names
+// the stored object: a captured delivery replayed with other unsigned
+// headers (Content-Type, X-GitHub-Delivery, ...) must land on the same key
+// with the same type, and a captured body sent under another delivery's id
+// must not occupy that delivery's key. So the event id is the signed
+// webhook-id for Standard Webhooks when it is a safe key segment (1 to 128
+// of [A-Za-z0-9_-]); otherwise, and always for GitHub and Stripe, whose
+// signatures cover the body only, it is the lowercase hex SHA-256 of the
+// body (Event.IDFromBody): identical bytes land on the same key, different
+// bytes on different keys. The stored content type (StoredType) comes from
+// the body too. The sender's unsigned headers are kept only as metadata
+// (Source.Metadata).
 package webhook
 
 import (
@@ -41,6 +49,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -159,6 +168,9 @@ type Event struct {
 	// Timestamp is the signed timestamp (Standard Webhooks, Stripe); zero
 	// for GitHub, which signs none.
 	Timestamp time.Time
+	// ContentType is what the delivery is stored and served with:
+	// StoredType of the body, never the sender's Content-Type.
+	ContentType string
 }
 
 // Verify checks a delivery's signature over the exact body bytes and, for
@@ -252,7 +264,9 @@ func verifyGitHub(key []byte, h http.Header, body []byte) (Event, error) {
 	if !ok {
 		return Event{}, ErrBadSignature
 	}
-	return eventFor(h.Get("X-GitHub-Delivery"), body, time.Time{}), nil
+	// X-GitHub-Delivery is not covered by the signature: the id is the
+	// body's hash, and the delivery id is only metadata.
+	return eventFor("", body, time.Time{}), nil
 }
 
 func verifyStripe(key []byte, h http.Header, body []byte, now time.Time, tol time.Duration) (Event, error) {
@@ -343,7 +357,27 @@ func BodyID(body []byte) string {
 
 func eventFor(id string, body []byte, t time.Time) Event {
 	if SafeID(id) {
-		return Event{ID: id, Timestamp: t}
+		return Event{ID: id, Timestamp: t, ContentType: StoredType(body)}
 	}
-	return Event{ID: BodyID(body), IDFromBody: true, Timestamp: t}
+	return Event{ID: BodyID(body), IDFromBody: true, Timestamp: t, ContentType: StoredType(body)}
+}
+
+// The two types a delivery is stored with.
+const (
+	TypeJSON   = "application/json"
+	TypeBinary = "application/octet-stream"
+)
+
+// StoredType is the content type a verified delivery is stored and served
+// with: application/json when the body is valid JSON (every payload of the
+// three schemes' senders in their default settings), otherwise
+// application/octet-stream (GitHub's form-encoded option, anything else).
+// It depends on the signed body alone, so whoever replays a captured
+// delivery cannot choose it, and neither type is rendered as a document by
+// a browser (no text/html, no image/svg+xml).
+func StoredType(body []byte) string {
+	if json.Valid(body) {
+		return TypeJSON
+	}
+	return TypeBinary
 }

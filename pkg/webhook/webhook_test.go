@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -195,8 +197,9 @@ func TestGitHub(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	h := header("X-Hub-Signature-256", githubSign(githubSecret, body), "X-GitHub-Delivery", delivery)
 
+	// X-GitHub-Delivery is not signed: the id is the body's SHA-256.
 	ev, err := s.Verify(h, []byte(body), now, 0)
-	if err != nil || ev.ID != delivery || ev.IDFromBody || !ev.Timestamp.IsZero() {
+	if err != nil || ev.ID != webhook.BodyID([]byte(body)) || !ev.IDFromBody || !ev.Timestamp.IsZero() || ev.ContentType != webhook.TypeJSON {
 		t.Fatalf("ev %+v err %v", ev, err)
 	}
 	// GitHub signs no timestamp: an old delivery still verifies.
@@ -330,34 +333,120 @@ func TestSourceNeverPrintsSecret(t *testing.T) {
 }
 
 func TestKey(t *testing.T) {
-	ts := time.Date(2026, 3, 7, 23, 59, 59, 0, time.FixedZone("CST", 8*3600)) // 15:59:59 UTC
-	received := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, c := range []struct {
 		ev   webhook.Event
-		ct   string
 		want string
 	}{
-		{webhook.Event{ID: "msg_1", Timestamp: ts}, "application/json", "exampledir/webhooks/gh/2026/03/07/msg_1.json"},
-		{webhook.Event{ID: "msg_1", Timestamp: ts}, "application/json; charset=utf-8", "exampledir/webhooks/gh/2026/03/07/msg_1.json"},
-		{webhook.Event{ID: "d-1"}, "application/x-www-form-urlencoded", "exampledir/webhooks/gh/2027/01/02/d-1.bin"},
-		{webhook.Event{ID: "d-1"}, "text/plain", "exampledir/webhooks/gh/2027/01/02/d-1.txt"},
+		{webhook.Event{ID: "msg_1", ContentType: webhook.TypeJSON}, "exampledir/webhooks/gh/msg_1.json"},
+		{webhook.Event{ID: "msg_1", ContentType: webhook.TypeJSON, Timestamp: time.Unix(1, 0)}, "exampledir/webhooks/gh/msg_1.json"},
+		{webhook.Event{ID: "d-1", ContentType: webhook.TypeBinary}, "exampledir/webhooks/gh/d-1.bin"},
+		{webhook.Event{ID: "d-1"}, "exampledir/webhooks/gh/d-1.bin"},
 	} {
-		got := webhook.Key("exampledir/", "gh", c.ev, received, c.ct)
+		got := webhook.Key("exampledir/", "gh", c.ev)
 		if got != c.want {
-			t.Errorf("Key(%+v, %q) = %q, want %q", c.ev, c.ct, got, c.want)
+			t.Errorf("Key(%+v) = %q, want %q", c.ev, got, c.want)
 		}
 		if err := objectkey.Validate(got); err != nil {
 			t.Errorf("%q: %v", got, err)
 		}
 	}
-	// The date is UTC: 23:30 on the 7th in UTC-8 is the 8th.
-	late := time.Date(2026, 3, 7, 23, 30, 0, 0, time.FixedZone("PST", -8*3600))
-	if got := webhook.Key("p/", "s", webhook.Event{ID: "x", Timestamp: late}, received, ""); got != "p/webhooks/s/2026/03/08/x.bin" {
-		t.Errorf("UTC date: %q", got)
+}
+
+// TestEventFromSignedBytesOnly: for every scheme, what Verify returns
+// (and so the key and the stored type) is the same whatever unsigned
+// header a delivery carries or lacks.
+func TestEventFromSignedBytesOnly(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	body := `{"a":1}`
+	signed := map[webhook.Scheme]http.Header{
+		webhook.Standard: header("webhook-id", "msg_1", "webhook-timestamp", strconv.FormatInt(now.Unix(), 10),
+			"webhook-signature", standardSign(t, stdSecret, "msg_1", now.Unix(), body)),
+		webhook.GitHub: header("X-Hub-Signature-256", githubSign(githubSecret, body)),
+		webhook.Stripe: header("Stripe-Signature", "t="+strconv.FormatInt(now.Unix(), 10)+",v1="+stripeV1(stripeSecret, now.Unix(), body)),
 	}
-	m := webhook.Metadata("gh", webhook.Event{ID: "d-1"}, received)
-	if m["webhook-id"] != "d-1" || m["webhook-source"] != "gh" || m["webhook-timestamp"] != strconv.FormatInt(received.Unix(), 10) {
-		t.Errorf("metadata %v", m)
+	secrets := map[webhook.Scheme]string{webhook.Standard: stdSecret, webhook.GitHub: githubSecret, webhook.Stripe: stripeSecret}
+	for scheme, h := range signed {
+		s := source(t, scheme, secrets[scheme])
+		want, err := s.Verify(h, []byte(body), now, 0)
+		if err != nil || want.ContentType != webhook.TypeJSON {
+			t.Fatalf("%s: %+v %v", scheme, want, err)
+		}
+		for _, name := range []string{"Content-Type", "X-GitHub-Delivery", "X-GitHub-Event", "User-Agent", "Svix-Id", "Idempotency-Key"} {
+			for _, v := range []string{"text/html", "image/svg+xml", "72d3162e-cc78-11e3-81ab-4c9367dc0958", "evt_1"} {
+				h2 := h.Clone()
+				h2.Set(name, v)
+				got, err := s.Verify(h2, []byte(body), now, 0)
+				if err != nil || got != want {
+					t.Errorf("%s with %s: %+v %v, want %+v", scheme, name, got, err, want)
+				}
+			}
+		}
+	}
+}
+
+func TestStoredType(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"a":1}`: webhook.TypeJSON, `[1,2]`: webhook.TypeJSON, ` "s" `: webhook.TypeJSON, `null`: webhook.TypeJSON,
+		`payload=%7B%7D`: webhook.TypeBinary, `<html><script>alert(1)</script>`: webhook.TypeBinary,
+		`<svg onload=alert(1)>`: webhook.TypeBinary, ``: webhook.TypeBinary, "{\"a\":1}\x00": webhook.TypeBinary,
+	} {
+		if got := webhook.StoredType([]byte(body)); got != want {
+			t.Errorf("StoredType(%q) = %q, want %q", body, got, want)
+		}
+	}
+}
+
+// TestHeaderMeta sweeps every byte value at the start, middle and end of a
+// value: the result is printable ASCII, percent-decodes back to the input,
+// and stays within MaxHeaderMeta without cutting an escape.
+func TestHeaderMeta(t *testing.T) {
+	for c := range 256 {
+		for _, v := range []string{string([]byte{byte(c)}) + "ab", "a" + string([]byte{byte(c)}) + "b", "ab" + string([]byte{byte(c)})} {
+			got := webhook.HeaderMeta(v)
+			if got == "" || got[0] == ' ' || got[len(got)-1] == ' ' {
+				t.Fatalf("%q -> %q: empty or space at an end", v, got)
+			}
+			for i := 0; i < len(got); i++ {
+				if got[i] < 0x20 || got[i] > 0x7e {
+					t.Fatalf("%q -> %q: byte %#02x", v, got, got[i])
+				}
+			}
+			back, err := url.PathUnescape(got)
+			if err != nil || back != v {
+				t.Fatalf("%q -> %q -> %q %v", v, got, back, err)
+			}
+		}
+	}
+	for _, n := range []int{webhook.MaxHeaderMeta - 2, webhook.MaxHeaderMeta - 1, webhook.MaxHeaderMeta, webhook.MaxHeaderMeta + 1, 10000} {
+		for _, fill := range []string{"a", "\x00", "a\x00"} {
+			v := strings.Repeat(fill, n)
+			got := webhook.HeaderMeta(v)
+			if len(got) > webhook.MaxHeaderMeta {
+				t.Fatalf("%d x %q: %d bytes", n, fill, len(got))
+			}
+			back, err := url.PathUnescape(got)
+			if err != nil || !strings.HasPrefix(v, back) {
+				t.Fatalf("%d x %q: %q is not a cut of the input (%v)", n, fill, got, err)
+			}
+		}
+	}
+}
+
+func TestMetadata(t *testing.T) {
+	received := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
+	h := header("Content-Type", "text/html", "User-Agent", "GitHub-Hookshot/1", "X-GitHub-Delivery", "d-1",
+		"X-GitHub-Event", "push", "X-Other", "x", "X-Hub-Signature-256", "sha256=00")
+	gh := source(t, webhook.GitHub, githubSecret).Metadata(webhook.Event{ID: "abc"}, h, received)
+	want := map[string]string{"webhook-source": "src", "webhook-id": "abc", "webhook-timestamp": strconv.FormatInt(received.Unix(), 10),
+		"webhook-header-content-type": "text/html", "webhook-header-user-agent": "GitHub-Hookshot/1",
+		"webhook-header-x-github-delivery": "d-1", "webhook-header-x-github-event": "push"}
+	if !maps.Equal(gh, want) {
+		t.Errorf("github metadata %v, want %v", gh, want)
+	}
+	signedAt := time.Unix(1_800_000_000, 0)
+	std := source(t, webhook.Standard, stdSecret).Metadata(webhook.Event{ID: "m", Timestamp: signedAt}, h, received)
+	if std["webhook-timestamp"] != "1800000000" || std["webhook-header-x-github-delivery"] != "" || std["webhook-header-content-type"] != "text/html" || len(std) != 5 {
+		t.Errorf("standard metadata %v", std)
 	}
 }
 
@@ -377,7 +466,7 @@ func TestFolderFor(t *testing.T) {
 			t.Errorf("%q: %q %v, want %q", tmpl, got, err, want)
 		}
 		// The gate admits a key in that folder for webhook.Claims.
-		if _, err := p.Resolve(got+"s/2026/01/01/x.json", webhook.Claims{}, "application/json"); err != nil {
+		if _, err := p.Resolve(got+"s/x.json", webhook.Claims{}, "application/json"); err != nil {
 			t.Errorf("%q: gate refused: %v", tmpl, err)
 		}
 	}
