@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -65,6 +66,20 @@ func newDevEnv(getenv func(string) string) *devEnv {
 		gen("JWT_HS256_SECRET", 32, "")
 	}
 	return e
+}
+
+// shown is what the banner prints for a credential: the value when local
+// mode generated it, else only where it came from. A value taken from the
+// environment may be the developer's real one (exported for other work),
+// and a banner ends up in terminals, screenshots and CI logs.
+func (e *devEnv) shown(name string) string {
+	if slices.Contains(e.generated, name) {
+		return e.get(name)
+	}
+	if e.get(name) == "" {
+		return "(none)"
+	}
+	return "(" + name + " from your environment, not printed)"
 }
 
 func (e *devEnv) get(name string) string {
@@ -221,12 +236,15 @@ func (c devClaims) Claim(name string) (string, bool) { v, ok := c[name]; return 
 
 func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string) {
 	fmt.Fprintf(w, "\nossbroker local mode\n\n")
-	fmt.Fprintf(w, "  local OSS server   %s   bucket %s, region %s, data in %s\n", env.get("OSS_ENDPOINT"), cfg.Bucket, cfg.Region, env.get("DEV_DATA_DIR"))
-	fmt.Fprintf(w, "  RAM user           %s / %s\n", cfg.AccessKeyID, cfg.AccessKeySecret)
+	// cfg.Endpoint is scheme://host[:port] only (config refuses userinfo,
+	// paths and queries); key IDs and secrets are printed only when made
+	// here (devEnv.shown).
+	fmt.Fprintf(w, "  local OSS server   %s   bucket %s, region %s, data in %s\n", cfg.Endpoint, cfg.Bucket, cfg.Region, env.get("DEV_DATA_DIR"))
+	fmt.Fprintf(w, "  RAM user           %s / %s\n", env.shown("OSS_ACCESS_KEY_ID"), env.shown("OSS_ACCESS_KEY_SECRET"))
 	for _, st := range ramPolicy(cfg).Statement {
 		fmt.Fprintf(w, "                     %s on %s\n", strings.Join(st.Action, ", "), strings.Join(st.Resource, ", "))
 	}
-	fmt.Fprintf(w, "  account owner      %s / %s   (full access)\n", env.get("OSS_EMULATOR_OWNER_KEY_ID"), env.get("OSS_EMULATOR_OWNER_KEY_SECRET"))
+	fmt.Fprintf(w, "  account owner      %s / %s   (full access)\n", env.shown("OSS_EMULATOR_OWNER_KEY_ID"), env.shown("OSS_EMULATOR_OWNER_KEY_SECRET"))
 	if len(env.generated) > 0 {
 		fmt.Fprintf(w, "  generated          %s (set them to keep them across restarts)\n", strings.Join(env.generated, ", "))
 	}
@@ -242,16 +260,26 @@ func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string
 		fmt.Fprintf(w, "  JWT keys come from your JWT_PUBLIC_KEY / JWT_JWKS(_URL): bring your own token.\n\n")
 		return
 	}
-	token, err := auth.MintHS256([]byte(secret), "dev-user", time.Hour, nil)
-	if err != nil {
-		fmt.Fprintln(w, "  dev token:", err)
-		return
-	}
 	key := "exampledir/hello.txt"
 	if prefix, err := cfg.Prefix.Prefix(devClaims{"sub": "dev-user"}); err == nil {
 		key = prefix + "hello.txt"
 	}
-	fmt.Fprintf(w, "  dev token (sub=dev-user, valid 1 h):\n    %s\n\n", token)
+	// A token signed with the developer's own JWT_HS256_SECRET is as good
+	// as that secret wherever it is used: print one only for a generated
+	// secret.
+	token := "<token>"
+	if slices.Contains(env.generated, "JWT_HS256_SECRET") {
+		t, err := auth.MintHS256([]byte(secret), "dev-user", time.Hour, nil)
+		if err != nil {
+			fmt.Fprintln(w, "  dev token:", err)
+			return
+		}
+		token = t
+		fmt.Fprintf(w, "  dev token (sub=dev-user, valid 1 h):\n    %s\n\n", token)
+	} else {
+		fmt.Fprintf(w, "  JWT_HS256_SECRET is from your environment: no token signed with it is printed.\n"+
+			"  Put one in place of <token> below (the demo page fetches one from GET /dev/token on this machine).\n\n")
+	}
 	fmt.Fprintf(w, "  Presign an upload:\n    curl -sS -X POST %s/v1/presign -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"key\":\"%s\",\"contentType\":\"text/plain\"}'\n\n", base, token, key)
 	fmt.Fprintf(w, "  Then PUT the file to the returned url with the returned headers:\n    curl -sS -X PUT -T hello.txt -H 'Content-Type: text/plain' -H 'x-oss-forbid-overwrite: true' '<url>'\n\n")
 	fmt.Fprintf(w, "  Or upload through the broker:\n    curl -sS -X PUT %s/v1/objects/%s -H 'Authorization: Bearer %s' -H 'Content-Type: text/plain' --data-binary 'hello'\n\n", base, strings.Replace(key, "hello.txt", "direct.txt", 1), token)

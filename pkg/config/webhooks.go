@@ -21,14 +21,26 @@ const MaxWebhookTolerance = time.Hour
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// reservedSecretEnvs are variables that hold other secrets: a webhook
-// source must never be keyed with them (a typo here would turn the OSS or
-// JWT secret into something a webhook sender is handed).
-var reservedSecretEnvs = map[string]bool{
-	"OSS_ACCESS_KEY_ID": true, "OSS_ACCESS_KEY_SECRET": true, "JWT_HS256_SECRET": true,
-	"ALIBABA_CLOUD_ACCESS_KEY_ID": true, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": true, "ALIBABA_CLOUD_SECURITY_TOKEN": true,
-	"OSS_EMULATOR_OWNER_KEY_SECRET": true, "MULTIPART_HANDLE_SECRET": true,
+// SecretEnvs are the variables the broker (and local mode) reads
+// credentials from: AccessKey pairs, STS tokens, HMAC keys. Webhook
+// secrets live in variables WEBHOOK_SOURCES names. Nothing may print their
+// values (local mode's banner prints only values it generated).
+var SecretEnvs = []string{
+	"OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET", "JWT_HS256_SECRET", "MULTIPART_HANDLE_SECRET",
+	"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
+	"OSS_EMULATOR_OWNER_KEY_ID", "OSS_EMULATOR_OWNER_KEY_SECRET",
 }
+
+// reservedSecretEnvs are SecretEnvs as a set: a webhook source must never
+// be keyed with one (a typo here would turn the OSS or JWT secret into
+// something a webhook sender is handed).
+var reservedSecretEnvs = func() map[string]bool {
+	m := map[string]bool{}
+	for _, name := range SecretEnvs {
+		m[name] = true
+	}
+	return m
+}()
 
 // webhooks reads WEBHOOK_SOURCES and WEBHOOK_TOLERANCE.
 //
