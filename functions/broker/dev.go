@@ -110,6 +110,7 @@ func runDev(ossOnly, runtimeAPI bool) int {
 		return 1
 	}
 	log := newLogger(cfg.LogLevel)
+	logWarnings(log, cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -48,6 +48,7 @@ func runFC() int {
 		return 1
 	}
 	log := newLogger(cfg.LogLevel)
+	logWarnings(log, cfg)
 	h, closeFn, err := build(context.Background(), cfg, log, os.Getenv, nil)
 	if err != nil {
 		log.Error("startup failed", "error", err.Error())
@@ -60,6 +61,14 @@ func runFC() int {
 
 func newLogger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+}
+
+// logWarnings logs, once per instance, the valid but risky settings the
+// configuration found (config.Config.Warnings).
+func logWarnings(log *slog.Logger, cfg *config.Config) {
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration warning", slog.String("warning", w))
+	}
 }
 
 // build turns a validated configuration into the HTTP API. A JWKS URL is

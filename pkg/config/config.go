@@ -68,6 +68,10 @@ type Config struct {
 	AllowDownloads bool
 
 	Webhooks Webhooks // WEBHOOK_SOURCES, WEBHOOK_TOLERANCE (webhooks.go)
+
+	// Warnings are valid but risky settings, for the caller to log once at
+	// startup (a JWT key source without JWT_ISSUER or JWT_AUDIENCE).
+	Warnings []string
 }
 
 // JWT holds exactly one key source and the claim checks.
@@ -137,6 +141,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 
 	c.JWT = l.jwt()
+	c.Warnings = append(c.Warnings, jwtWarnings(c.JWT)...)
 	c.AllowedOrigins = l.origins("ALLOWED_ORIGINS")
 	c.LogLevel = l.level("LOG_LEVEL")
 	c.Scopes = l.scopes()
@@ -213,8 +218,8 @@ func (l *loader) endpoint(name, def string) (string, bool) {
 	v := l.str(name, def)
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-		l.fail(name, "%q is not an http(s)://host[:port] endpoint", v)
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+		l.fail(name, "%s is not an http(s)://host[:port] endpoint", RedactURL(v))
 		return def, false
 	}
 	host := u.Hostname()
@@ -254,7 +259,7 @@ func (l *loader) jwt() JWT {
 	if j.JWKSURL != "" {
 		u, err := url.Parse(j.JWKSURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			l.fail("JWT_JWKS_URL", "%q is not an http(s) URL", j.JWKSURL)
+			l.fail("JWT_JWKS_URL", "%s is not an http(s) URL", RedactURL(j.JWKSURL))
 		}
 	}
 	sources := 0
@@ -286,8 +291,9 @@ func (l *loader) origins(name string) []string {
 		}
 		if o != "*" {
 			u, err := url.Parse(o)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
-				l.fail(name, "%q is not an origin (scheme://host[:port], no path) or *", o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" ||
+				u.ForceQuery || u.Fragment != "" || u.User != nil {
+				l.fail(name, "%s is not an origin (scheme://host[:port], no path) or *", RedactURL(o))
 				continue
 			}
 			o = strings.ToLower(o)
@@ -304,4 +310,72 @@ func (l *loader) level(name string) slog.Level {
 		l.fail(name, "%q is not one of debug, info, warn, error", v)
 	}
 	return lv
+}
+
+// jwtWarnings: a public key or a key set usually belongs to an identity
+// provider that signs tokens for many applications, so without JWT_ISSUER
+// and JWT_AUDIENCE any token it issued, for any application, is accepted.
+// (An HS256 secret is the broker's own, shared only with its token minter.)
+func jwtWarnings(j JWT) []string {
+	var source string
+	switch {
+	case j.PublicKeyPEM != nil:
+		source = "JWT_PUBLIC_KEY"
+	case j.JWKSURL != "":
+		source = "JWT_JWKS_URL"
+	case j.JWKSJSON != nil:
+		source = "JWT_JWKS"
+	default:
+		return nil
+	}
+	switch {
+	case j.Issuer == "" && j.Audience == "":
+		return []string{source + " is set without JWT_ISSUER and JWT_AUDIENCE: every token its keys verify is accepted, " +
+			"whatever its iss and aud (a token the identity provider issued to any other application too); set both"}
+	case j.Issuer == "":
+		return []string{source + " is set without JWT_ISSUER: every token its keys verify is accepted whatever its iss; set it"}
+	case j.Audience == "":
+		return []string{source + " is set without JWT_AUDIENCE: every token its keys verify is accepted whatever its aud " +
+			"(a token the identity provider issued to any other application too); set it"}
+	}
+	return nil
+}
+
+// RedactURL is how an error quotes a URL-valued variable (OSS_ENDPOINT,
+// JWT_JWKS_URL, ALLOWED_ORIGINS), which may carry a credential in its
+// userinfo (https://AKID:SECRET@host), path or query (?token=...): only the
+// scheme and host[:port] are shown, every other part that is present is
+// replaced by <redacted>, and a value that does not parse as a URL is not
+// shown at all (url.Parse's own errors quote the input, so they are not
+// used either).
+func RedactURL(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.Opaque != "" {
+		return "(a value that is not a URL; not shown)"
+	}
+	const r = "<redacted>"
+	var b strings.Builder
+	if u.Scheme != "" {
+		b.WriteString(u.Scheme + "://")
+	}
+	if u.User != nil {
+		b.WriteString(r + "@")
+	}
+	b.WriteString(u.Host)
+	switch {
+	case u.Path == "/" && u.Host != "":
+		b.WriteByte('/')
+	case u.Path != "" || u.RawPath != "":
+		if u.Host != "" {
+			b.WriteByte('/')
+		}
+		b.WriteString(r)
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		b.WriteString("?" + r)
+	}
+	if u.Fragment != "" || u.RawFragment != "" {
+		b.WriteString("#" + r)
+	}
+	return strconv.Quote(b.String())
 }
