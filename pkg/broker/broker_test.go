@@ -62,6 +62,7 @@ type options struct {
 	contentTypes string
 	endpoint     string // override the OSS endpoint (fault tests)
 	maxDirect    int64
+	maxUpload    int64 // MAX_UPLOAD_BYTES; default OSS's 5 GiB single-PUT limit
 	origins      []string
 	sts          bool   // sign with STS credentials (a security token) instead of the RAM pair
 	noDownloads  bool   // leave POST /v1/presign-get off (ALLOW_DOWNLOADS unset)
@@ -84,6 +85,9 @@ func newEnv(t *testing.T, o options) *env {
 	}
 	if o.maxDirect == 0 {
 		o.maxDirect = 1 << 20
+	}
+	if o.maxUpload == 0 {
+		o.maxUpload = storage.MaxPutSize
 	}
 	keys, err := objectkey.NewPolicy(o.prefix)
 	if err != nil {
@@ -156,7 +160,7 @@ func newEnv(t *testing.T, o options) *env {
 		Auth: verifier, Keys: keys, Storage: store,
 		ContentTypes: types,
 		PresignTTL:   15 * time.Minute, PresignMaxTTL: time.Hour,
-		MaxUploadBytes: 100 << 20, MaxDirectUploadBytes: o.maxDirect,
+		MaxUploadBytes: o.maxUpload, MaxDirectUploadBytes: o.maxDirect,
 		AllowedOrigins: o.origins,
 		AllowDownloads: !o.noDownloads,
 		RequireScopes:  o.requireScopes, ScopeClaim: o.scopeClaim,
@@ -589,7 +593,7 @@ func TestRequestValidation(t *testing.T) {
 		{"default type not allowed", `{"key":"exampledir/a.bin"}`, 415, "unsupported_media_type"},
 		{"malformed type", `{"key":"exampledir/a.png","contentType":"image png"}`, 400, "invalid_request"},
 		{"negative length", `{"key":"exampledir/a.png","contentType":"image/png","contentLength":-1}`, 400, "invalid_request"},
-		{"length over max", `{"key":"exampledir/a.png","contentType":"image/png","contentLength":104857601}`, 413, "payload_too_large"},
+		{"length over max", `{"key":"exampledir/a.png","contentType":"image/png","contentLength":5368709121}`, 413, "payload_too_large"},
 		{"bad md5", `{"key":"exampledir/a.png","contentType":"image/png","contentMD5":"abc"}`, 400, "invalid_request"},
 		{"bad metadata name", `{"key":"exampledir/a.png","contentType":"image/png","metadata":{"a b":"x"}}`, 400, "invalid_request"},
 		{"metadata not ascii", `{"key":"exampledir/a.png","contentType":"image/png","metadata":{"a":"\u00e9"}}`, 400, "invalid_request"},

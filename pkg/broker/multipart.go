@@ -267,7 +267,11 @@ func (b *Broker) multipartParts(w http.ResponseWriter, r *http.Request) *apiErro
 		}
 		seen[n] = true
 	}
-	expires := b.now().Add(b.ttl(req.ExpiresIn))
+	ttl, aerr := b.ttl(req.ExpiresIn)
+	if aerr != nil {
+		return aerr
+	}
+	expires := b.now().Add(ttl)
 	if c.Expires.Before(expires) {
 		expires = c.Expires
 	}

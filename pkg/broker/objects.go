@@ -46,6 +46,9 @@ func (b *Broker) putObject(w http.ResponseWriter, r *http.Request, rawKey string
 		return aerr
 	}
 	md5 := r.Header.Get("Content-MD5")
+	if md5 != "" && !validMD5(md5) {
+		return errBadMD5("Content-MD5")
+	}
 	if r.ContentLength > b.cfg.MaxDirectUploadBytes {
 		return b.tooLarge()
 	}

@@ -319,7 +319,7 @@ func brokerWithoutCredentials(t *testing.T) string {
 	hk, _ := uploadhandle.DeriveKey(handleSecret)
 	handles, _ := uploadhandle.New(hk)
 	b, err := broker.New(broker.Config{Auth: verifier, Keys: keys, Storage: store, ContentTypes: mediatype.Allowlist{},
-		PresignTTL: time.Minute, PresignMaxTTL: time.Hour, MaxUploadBytes: 1 << 30, MaxDirectUploadBytes: 1 << 20,
+		PresignTTL: time.Minute, PresignMaxTTL: time.Hour, MaxUploadBytes: storage.MaxPutSize, MaxDirectUploadBytes: 1 << 20,
 		Handles: handles, AllowDownloads: true})
 	if err != nil {
 		t.Fatal(err)

@@ -155,20 +155,14 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 		return nil, errKeyRequired
 	}
 	u := storage.Upload{ContentType: req.ContentType, Overwrite: req.Overwrite}
-	if req.ContentLength != nil {
-		switch n := *req.ContentLength; {
-		case n < 0:
-			return nil, errorf(http.StatusBadRequest, "invalid_request", "contentLength must not be negative")
-		case n > b.cfg.MaxUploadBytes:
-			return nil, errorf(http.StatusRequestEntityTooLarge, "payload_too_large",
-				"contentLength is over the limit of "+strconv.FormatInt(b.cfg.MaxUploadBytes, 10)+" bytes")
-		default:
-			u.ContentLength = n
-		}
+	n, aerr := b.pinnedLength(req.ContentLength)
+	if aerr != nil {
+		return nil, aerr
 	}
+	u.ContentLength = n
 	if req.ContentMD5 != "" {
-		if d, err := base64.StdEncoding.DecodeString(req.ContentMD5); err != nil || len(d) != 16 {
-			return nil, errorf(http.StatusBadRequest, "invalid_request", "contentMD5 must be the base64 of a 16-byte MD5 digest")
+		if !validMD5(req.ContentMD5) {
+			return nil, errBadMD5("contentMD5")
 		}
 		u.ContentMD5 = req.ContentMD5
 	}
@@ -184,7 +178,11 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 	}
 	u.Key = key
 
-	ps, err := b.cfg.Storage.PresignPut(r.Context(), u, b.ttl(req.ExpiresIn))
+	ttl, aerr := b.ttl(req.ExpiresIn)
+	if aerr != nil {
+		return nil, aerr
+	}
+	ps, err := b.cfg.Storage.PresignPut(r.Context(), u, ttl)
 	if err != nil {
 		return nil, b.storageError(r.Context(), err)
 	}
@@ -198,14 +196,65 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 	}, nil
 }
 
-// ttl is a requested expiresIn clamped to [1 s, PresignMaxTTL], or
-// PresignTTL when none was asked.
-func (b *Broker) ttl(expiresIn *int64) time.Duration {
-	if expiresIn == nil {
-		return b.cfg.PresignTTL
+// validMD5 reports whether s is the padded base64 of exactly 16 bytes, as
+// a Content-MD5 header carries it: 24 characters of the standard alphabet
+// ending in "==". base64's decoders skip CR and LF (even Strict), so
+// decoding alone would let line breaks through into a signed header.
+func validMD5(s string) bool {
+	if len(s) != 24 || s[22:] != "==" {
+		return false
 	}
-	secs := min(max(*expiresIn, 1), int64(b.cfg.PresignMaxTTL/time.Second))
-	return time.Duration(secs) * time.Second
+	for i := 0; i < 22; i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	d, err := base64.StdEncoding.Strict().DecodeString(s)
+	return err == nil && len(d) == 16
+}
+
+func errBadMD5(field string) *apiError {
+	return errorf(http.StatusBadRequest, "invalid_request", field+" must be the base64 of a 16-byte MD5 digest (24 characters ending in \"==\")")
+}
+
+// pinnedLength checks a presign's contentLength. Given, it is signed as
+// Content-Length, so the URL takes exactly that many bytes (0: an empty
+// object); it must be 0..MAX_UPLOAD_BYTES. Left out, the URL takes any
+// size up to OSS's single-PUT limit, which a presigned PUT cannot lower:
+// so when MAX_UPLOAD_BYTES is below that limit, the length is required.
+func (b *Broker) pinnedLength(n *int64) (*int64, *apiError) {
+	switch {
+	case n == nil && b.cfg.MaxUploadBytes < storage.MaxPutSize:
+		return nil, errorf(http.StatusBadRequest, "invalid_request",
+			"contentLength is required: this deployment limits uploads to "+strconv.FormatInt(b.cfg.MaxUploadBytes, 10)+
+				" bytes, which a presigned PUT can only enforce by pinning the length; for a size not known in advance use "+
+				"POST /v1/presign-post (maxBytes) or POST /v1/multipart")
+	case n == nil:
+		return nil, nil
+	case *n < 0:
+		return nil, errorf(http.StatusBadRequest, "invalid_request", "contentLength must not be negative")
+	case *n > b.cfg.MaxUploadBytes:
+		return nil, errorf(http.StatusRequestEntityTooLarge, "payload_too_large",
+			"contentLength is over the limit of "+strconv.FormatInt(b.cfg.MaxUploadBytes, 10)+" bytes")
+	}
+	v := *n
+	return &v, nil
+}
+
+// ttl is a requested expiresIn (1 s to PresignMaxTTL), or PresignTTL when
+// none was asked. Anything else is refused, not clamped: the URL's
+// lifetime is what the caller asked for or nothing.
+func (b *Broker) ttl(expiresIn *int64) (time.Duration, *apiError) {
+	if expiresIn == nil {
+		return b.cfg.PresignTTL, nil
+	}
+	maxSecs := int64(b.cfg.PresignMaxTTL / time.Second)
+	if s := *expiresIn; s < 1 || s > maxSecs {
+		return 0, errorf(http.StatusBadRequest, "invalid_request",
+			"expiresIn must be between 1 and "+strconv.FormatInt(maxSecs, 10)+" seconds (PRESIGN_MAX_TTL)")
+	}
+	return time.Duration(*expiresIn) * time.Second, nil
 }
 
 // decodeJSON reads one JSON object strictly: a bounded body (64 KiB), no

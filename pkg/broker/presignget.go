@@ -44,11 +44,15 @@ func (b *Broker) presignGet(w http.ResponseWriter, r *http.Request) *apiError {
 	if d := req.ResponseContentDisposition; len(d) > maxDisposition || !printableASCII(d) {
 		return errorf(http.StatusBadRequest, "invalid_request", "responseContentDisposition must be printable ASCII, at most 1 KiB")
 	}
+	ttl, aerr := b.ttl(req.ExpiresIn)
+	if aerr != nil {
+		return aerr
+	}
 	key, aerr := b.resolveKey(r, req.Key, p, "")
 	if aerr != nil {
 		return aerr
 	}
-	ps, err := b.cfg.Storage.PresignGet(r.Context(), storage.Download{Key: key, ContentDisposition: req.ResponseContentDisposition}, b.ttl(req.ExpiresIn))
+	ps, err := b.cfg.Storage.PresignGet(r.Context(), storage.Download{Key: key, ContentDisposition: req.ResponseContentDisposition}, ttl)
 	if err != nil {
 		return b.storageError(r.Context(), err)
 	}

@@ -62,13 +62,17 @@ func (b *Broker) presignPost(w http.ResponseWriter, r *http.Request) *apiError {
 			limit = n
 		}
 	}
+	ttl, aerr := b.ttl(req.ExpiresIn)
+	if aerr != nil {
+		return aerr
+	}
 	key, aerr := b.resolveKey(r, req.Key, p, req.ContentType)
 	if aerr != nil {
 		return aerr
 	}
 	f, err := b.cfg.Storage.PresignPost(r.Context(), storage.PostUpload{
 		Key: key, ContentType: req.ContentType, MaxBytes: limit, Overwrite: req.Overwrite,
-	}, b.ttl(req.ExpiresIn))
+	}, ttl)
 	if err != nil {
 		return b.storageError(r.Context(), err)
 	}

@@ -108,7 +108,7 @@ func TestPresignPost(t *testing.T) {
 	}
 	// Overwrite, when asked, replaces.
 	ow := e.presignPost(tok, map[string]any{"key": f.Key, "contentType": "text/plain", "overwrite": true})
-	if _, pinned := ow.Fields["x-oss-forbid-overwrite"]; pinned || ow.MaxBytes != 100<<20 {
+	if _, pinned := ow.Fields["x-oss-forbid-overwrite"]; pinned || ow.MaxBytes != 5<<30 {
 		t.Fatalf("overwrite form: %+v", ow)
 	}
 	if r := submit(t, ow, "note.txt", "text/plain", []byte("v2")); r.status != 204 {
@@ -132,7 +132,7 @@ func TestPresignPostRefusals(t *testing.T) {
 		status int
 		code   string
 	}{
-		{map[string]any{"key": "exampledir/alice/a", "contentType": "text/plain", "maxBytes": 100<<20 + 1}, 413, "payload_too_large"},
+		{map[string]any{"key": "exampledir/alice/a", "contentType": "text/plain", "maxBytes": 5<<30 + 1}, 413, "payload_too_large"},
 		{map[string]any{"key": "exampledir/alice/a", "contentType": "text/plain", "maxBytes": 0}, 400, "invalid_request"},
 		{map[string]any{"key": "exampledir/alice/a", "contentType": "text/plain", "maxBytes": -5}, 400, "invalid_request"},
 		{map[string]any{"key": "exampledir/alice/${filename}", "contentType": "text/plain"}, 400, "invalid_key"},

@@ -134,7 +134,7 @@ func TestBatchPresign(t *testing.T) {
 		map[string]any{"key": "exampledir/../e.txt", "contentType": "text/plain"},
 		map[string]any{"key": "exampledir/batch/f.txt", "contentType": "text/plain", "overwrite": true},
 		"not an object",
-		map[string]any{"key": "exampledir/batch/g.txt", "contentLength": 200 << 20, "contentType": "text/plain"},
+		map[string]any{"key": "exampledir/batch/g.txt", "contentLength": 5<<30 + 1, "contentType": "text/plain"},
 	}
 	res := e.call(tok, "/v1/presign", map[string]any{"files": files})
 	if res.status != 200 {

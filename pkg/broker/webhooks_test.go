@@ -135,7 +135,7 @@ func newWhEnv(t *testing.T, o whOptions) *whEnv {
 	b, err := broker.New(broker.Config{
 		Auth: verifier, Keys: keys, Storage: store,
 		PresignTTL: 15 * time.Minute, PresignMaxTTL: time.Hour,
-		MaxUploadBytes: 100 << 20, MaxDirectUploadBytes: o.maxBytes,
+		MaxUploadBytes: storage.MaxPutSize, MaxDirectUploadBytes: o.maxBytes,
 		Webhooks: sources, WebhookTolerance: 5 * time.Minute,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:    func() time.Time { return e.now },

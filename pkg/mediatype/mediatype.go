@@ -87,9 +87,20 @@ func (a Allowlist) String() string {
 
 // Parse returns the lower-case media type of a Content-Type header value,
 // or an error when the value is not a well-formed type/subtype.
+//
+// The whole value, parameters included, must be printable ASCII (0x20 to
+// 0x7E) without leading or trailing spaces: it is signed and sent as a
+// header, byte for byte, and mime.ParseMediaType alone takes control bytes
+// (CR, LF, NUL) inside quoted parameters and around the value, which no
+// HTTP client can send and which would split a header. RFC 9110 also
+// allows HTAB and obs-text (0x80-0xFF) in field values; they are refused
+// too, because browsers' fetch and proxies treat them differently.
 func Parse(contentType string) (string, error) {
-	if len(contentType) > 256 {
-		return "", fmt.Errorf("content type longer than 256 bytes")
+	if len(contentType) > MaxBytes {
+		return "", fmt.Errorf("content type longer than %d bytes", MaxBytes)
+	}
+	if err := CheckHeaderValue(contentType); err != nil {
+		return "", fmt.Errorf("content type %w", err)
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
@@ -100,6 +111,26 @@ func Parse(contentType string) (string, error) {
 		return "", fmt.Errorf("content type %q is not type/subtype", mt)
 	}
 	return mt, nil
+}
+
+// MaxBytes bounds a Content-Type value.
+const MaxBytes = 256
+
+// CheckHeaderValue reports why v cannot be sent and signed as a header
+// value exactly as given: a byte outside printable ASCII (control bytes,
+// DEL, HTAB, non-ASCII), or a leading or trailing space, which clients
+// strip before sending. The error names the first offending byte's
+// position, never the value.
+func CheckHeaderValue(v string) error {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e {
+			return fmt.Errorf("has a byte outside printable ASCII (0x%02X) at offset %d", c, i)
+		}
+	}
+	if v != "" && (v[0] == ' ' || v[len(v)-1] == ' ') {
+		return fmt.Errorf("has a leading or trailing space")
+	}
+	return nil
 }
 
 func isToken(s string) bool {

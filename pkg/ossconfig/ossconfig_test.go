@@ -192,7 +192,7 @@ func TestBucketCORSInEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps, err := store.PresignPut(context.Background(), storage.Upload{
-		Key: "exampledir/a.png", ContentType: "image/png", ContentLength: 3, ContentMD5: "rL0Y20zC+Fzt72VPzMSk2A==",
+		Key: "exampledir/a.png", ContentType: "image/png", ContentLength: oss.Ptr[int64](3), ContentMD5: "rL0Y20zC+Fzt72VPzMSk2A==",
 		Metadata: map[string]string{"owner": "alice"},
 	}, time.Minute)
 	if err != nil {

@@ -17,6 +17,9 @@ const (
 	MaxPartNumber = 10000
 )
 
+// MaxPutSize is OSS's limit on one PutObject or PostObject (5 GiB).
+const MaxPutSize = 5 << 30
+
 // Errors of the multipart calls besides the package's others.
 var (
 	ErrNoSuchUpload = errors.New("no such multipart upload")

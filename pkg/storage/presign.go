@@ -172,8 +172,8 @@ func (p *presigner) presign(cr credentials.Credentials, u *Upload, now, expires 
 	// Signed headers, sorted by lower-case name (as http.Header would hold
 	// them, empty values dropped as the SDK's Header.Add skips them).
 	hs := s.headers[:0]
-	if u.ContentLength > 0 {
-		hs = append(hs, signedHeader{"content-length", strconv.FormatInt(u.ContentLength, 10)})
+	if u.ContentLength != nil {
+		hs = append(hs, signedHeader{"content-length", strconv.FormatInt(*u.ContentLength, 10)})
 	}
 	if u.ContentMD5 != "" {
 		hs = append(hs, signedHeader{"content-md5", u.ContentMD5})
@@ -198,7 +198,7 @@ func (p *presigner) presign(cr credentials.Credentials, u *Upload, now, expires 
 	// Query without the signature, in sorted order; values escaped as
 	// url.Values.Encode does, with %20 for spaces.
 	q := s.query[:0]
-	if u.ContentLength > 0 {
+	if u.ContentLength != nil {
 		q = append(q, "x-oss-additional-headers=content-length&"...)
 	}
 	q = append(q, "x-oss-credential="...)
@@ -235,7 +235,7 @@ func (p *presigner) presign(cr credentials.Credentials, u *Upload, now, expires 
 		c = append(c, '\n')
 	}
 	c = append(c, '\n')
-	if u.ContentLength > 0 {
+	if u.ContentLength != nil {
 		c = append(c, "content-length"...)
 	}
 	c = append(c, "\nUNSIGNED-PAYLOAD"...)

@@ -32,7 +32,8 @@ var presignCases = []struct {
 }{
 	{"plain", Upload{Key: "exampledir/a.png", ContentType: "image/png"}},
 	{"overwrite", Upload{Key: "exampledir/a.png", ContentType: "image/png", Overwrite: true}},
-	{"pinned", Upload{Key: "exampledir/b.bin", ContentType: "application/octet-stream", ContentLength: 12345, ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}},
+	{"pinned", Upload{Key: "exampledir/b.bin", ContentType: "application/octet-stream", ContentLength: oss.Ptr[int64](12345), ContentMD5: "1B2M2Y8AsgTpgAmY7PhCfg=="}},
+	{"pinned empty", Upload{Key: "exampledir/empty.bin", ContentType: "application/octet-stream", ContentLength: oss.Ptr[int64](0)}},
 	{"metadata", Upload{Key: "exampledir/m.txt", ContentType: "text/plain; charset=utf-8",
 		Metadata: map[string]string{"owner": "Jack", "zeta": "a b", "alpha": "x=y&z", "empty": ""}}},
 	{"odd key", Upload{Key: "exampledir/hello world+ü~*.txt", ContentType: "text/plain"}},

@@ -134,9 +134,9 @@ type Upload struct {
 	Key         string
 	ContentType string
 	ContentMD5  string // base64; optional
-	// ContentLength, when positive, is signed so the URL takes exactly
-	// that many bytes. Zero means "not pinned".
-	ContentLength int64
+	// ContentLength, when set, is signed so the URL takes exactly that
+	// many bytes (0 included: an empty object). Nil means "not pinned".
+	ContentLength *int64
 	Overwrite     bool
 	Metadata      map[string]string // names without the x-oss-meta- prefix
 }
@@ -151,8 +151,8 @@ func (u *Upload) request(bucket string) *oss.PutObjectRequest {
 	if u.ContentMD5 != "" {
 		req.ContentMD5 = &u.ContentMD5
 	}
-	if u.ContentLength > 0 {
-		req.ContentLength = &u.ContentLength
+	if u.ContentLength != nil {
+		req.ContentLength = u.ContentLength
 	}
 	if !u.Overwrite {
 		req.ForbidOverwrite = oss.Ptr("true")
@@ -211,7 +211,7 @@ func (c *Client) Put(ctx context.Context, u Upload, body []byte) (Object, error)
 		return Object{}, fmt.Errorf("put %q: %w", u.Key, ErrBadDigest)
 	}
 	u.ContentMD5 = digest
-	u.ContentLength = int64(len(body))
+	u.ContentLength = oss.Ptr(int64(len(body)))
 	req := u.request(c.bucket)
 	req.Body = bytes.NewReader(body)
 	ctx, cancel := c.bound(ctx)

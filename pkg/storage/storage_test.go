@@ -98,7 +98,7 @@ func TestPresignPut(t *testing.T) {
 	body := []byte("presigned bytes")
 	sum := md5.Sum(body)
 	u := storage.Upload{Key: "exampledir/a b+ü.txt", ContentType: "text/plain", ContentMD5: base64.StdEncoding.EncodeToString(sum[:]),
-		ContentLength: int64(len(body)), Metadata: map[string]string{"owner": "alice"}}
+		ContentLength: oss.Ptr(int64(len(body))), Metadata: map[string]string{"owner": "alice"}}
 	before := time.Now()
 	p, err := c.PresignPut(context.Background(), u, 10*time.Minute)
 	if err != nil {
