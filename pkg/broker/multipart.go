@@ -166,8 +166,12 @@ func (b *Broker) multipartInitiate(w http.ResponseWriter, r *http.Request) *apiE
 	}
 	h, err := b.cfg.Handles.Seal(c)
 	if err != nil {
+		// Unreachable for claims the checks above let through (the handle's
+		// bound is derived from theirs), but if it happens the caller has no
+		// handle to abort with: the broker aborts what it started.
 		b.log.LogAttrs(r.Context(), slog.LevelError, "sealing a handle failed",
 			slog.String("requestId", requestid.From(r.Context())), slog.String("error", err.Error()))
+		b.abortOrphan(r.Context(), key, id)
 		return errInternal
 	}
 	writeJSON(w, http.StatusOK, &multipartInitResponse{
@@ -175,6 +179,17 @@ func (b *Broker) multipartInitiate(w http.ResponseWriter, r *http.Request) *apiE
 		Handle: h, ExpiresAt: c.Expires.UTC(),
 	})
 	return nil
+}
+
+// abortOrphan aborts an upload the broker started in this request when a
+// later step failed, even if the request's context is done.
+func (b *Broker) abortOrphan(ctx context.Context, key, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := b.cfg.Storage.AbortMultipart(ctx, key, id); err != nil {
+		b.log.LogAttrs(ctx, slog.LevelError, "aborting an orphaned multipart upload failed",
+			slog.String("requestId", requestid.From(ctx)), slog.String("error", err.Error()))
+	}
 }
 
 // openHandle authenticates the caller and returns the claims of a handle
@@ -188,11 +203,11 @@ func (b *Broker) openHandle(r *http.Request, p auth.Principal, h string) (upload
 	if aerr := b.requireScope(p, ScopeUpload); aerr != nil {
 		return uploadhandle.Claims{}, aerr
 	}
-	c, err := b.cfg.Handles.Open(h, b.now())
-	if err != nil || c.Subject != p.Subject || c.Bucket != b.cfg.Storage.Bucket() {
-		reason := "forged, malformed or expired"
+	c, err := b.cfg.Handles.Open(h, p.Subject, b.now())
+	if err != nil || c.Bucket != b.cfg.Storage.Bucket() {
+		reason := "forged, malformed, expired or another subject's"
 		if err == nil {
-			reason = "another subject or bucket"
+			reason = "another bucket"
 		}
 		b.log.LogAttrs(r.Context(), slog.LevelInfo, "handle rejected",
 			slog.String("requestId", requestid.From(r.Context())), slog.String("reason", reason))

@@ -384,13 +384,19 @@ func sealAs(t *testing.T, c uploadhandle.Claims) string {
 	return h
 }
 
+// subjectDigest is what a handle keeps of its subject.
+func subjectDigest(sub string) string {
+	d := sha256.Sum256([]byte(sub))
+	return base64.RawURLEncoding.EncodeToString(d[:])
+}
+
 // macRaw MACs an arbitrary payload the way the handle format does
 // (independently of the package): base64url(payload) "." base64url(HMAC).
 func macRaw(payload string) string {
 	k, _ := uploadhandle.DeriveKey(handleSecret)
 	body := base64.RawURLEncoding.EncodeToString([]byte(payload))
 	m := hmac.New(sha256.New, k)
-	m.Write([]byte("ossbroker.upload-handle.v1." + body))
+	m.Write([]byte("ossbroker.upload-handle.v2." + body))
 	return body + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
@@ -446,13 +452,13 @@ func TestHostileHandles(t *testing.T) {
 		"padding":             in.Handle + "==",
 		"tampered upload id":  retag(`"u":"`+in.UploadID, `"u":"`+in.UploadID+"X"),
 		"tampered key":        retag(`"k":"exampledir/alice/`, `"k":"exampledir/bob/`),
-		"tampered subject":    retag(`"s":"alice"`, `"s":"bob"`),
+		"tampered subject":    retag(`"s":"`+subjectDigest("alice")+`"`, `"s":"`+subjectDigest("bob")+`"`),
 		"tampered expiry":     retag(`"e":`+exp, `"e":9`+exp),
-		"wrong version":       macRaw(strings.Replace(string(payload), `"v":1`, `"v":2`, 1)),
-		"no version":          macRaw(strings.Replace(string(payload), `"v":1,`, ``, 1)),
+		"wrong version":       macRaw(strings.Replace(string(payload), `"v":2`, `"v":1`, 1)),
+		"no version":          macRaw(strings.Replace(string(payload), `"v":2,`, ``, 1)),
 		"other deployment":    otherDeployment,
 		"other bucket":        sealAs(t, uploadhandle.Claims{Bucket: "otherbucket", Key: in.Key, UploadID: in.UploadID, Subject: "alice", PartSize: 1 << 20, Expires: in.ExpiresAt}),
-		"oversized":           strings.Repeat("A", 5000) + "." + sig,
+		"oversized":           strings.Repeat("A", uploadhandle.MaxLen) + "." + sig,
 		"percent-encoded dot": strings.Replace(in.Handle, ".", "%2E", 1),
 	}
 	var message string

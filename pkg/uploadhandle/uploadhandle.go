@@ -11,13 +11,18 @@
 //
 // Format:
 //
-//	base64url(payload) "." base64url(HMAC-SHA256(k, "ossbroker.upload-handle.v1." + base64url(payload)))
+//	base64url(payload) "." base64url(HMAC-SHA256(k, "ossbroker.upload-handle.v2." + base64url(payload)))
 //
-// payload is a JSON object with a version field ("v":1); both parts are
+// payload is a JSON object with a version field ("v":2); both parts are
 // unpadded base64url, decoded strictly. k is derived from a configured
 // secret (DeriveKey), so that every FC instance, which shares no memory with
 // the others, computes the same key. The MAC is checked in constant time
 // before the payload is parsed.
+//
+// The payload holds the SHA-256 of the subject, not the subject: a JWT's
+// sub has no length limit of its own, and a handle must have one that no
+// valid input can overflow (MaxLen, derived from the bound of every
+// field). Version 1 held the subject itself; its handles no longer open.
 package uploadhandle
 
 import (
@@ -31,19 +36,38 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ossbroker/ossbroker/pkg/mediatype"
+	"github.com/ossbroker/ossbroker/pkg/objectkey"
 )
 
 // Version is the payload version this package writes and accepts.
-const Version = 1
+const Version = 2
 
 // MinSecretBytes is the shortest secret DeriveKey accepts: an Alibaba
 // Cloud AccessKey secret has 30 characters. A dedicated handle secret
 // should have at least 32 bytes (the configuration asks for that).
 const MinSecretBytes = 16
 
-// MaxLen bounds a handle: a 1023-byte key, base64url-encoded with the other
-// fields, stays well under it.
-const MaxLen = 4096
+// Bounds of the fields Seal takes. Key and content type are the broker's
+// own limits (objectkey.MaxKeyBytes, mediatype.MaxBytes); a bucket name
+// has at most 63 bytes; OSS's upload ids are 32 hex digits.
+const (
+	MaxBucketBytes      = 63
+	MaxKeyBytes         = objectkey.MaxKeyBytes
+	MaxUploadIDBytes    = 256
+	MaxContentTypeBytes = mediatype.MaxBytes
+)
+
+// MaxLen bounds a handle. It is derived from the field bounds, with every
+// string byte counted at JSON's worst growth (6: a control byte becomes
+// \u00XX), so that Seal never refuses claims within the bounds: no valid
+// key, however it escapes, can make a handle too long.
+const MaxLen = (maxPayload+2)/3*4 + 1 + (sha256.Size*4+2)/3
+
+const maxPayload = len(`{"v":2,"b":"","k":"","u":"","s":"","t":"","o":true,"z":,"p":,"e":}`) +
+	6*(MaxBucketBytes+MaxKeyBytes+MaxUploadIDBytes+MaxContentTypeBytes) +
+	(sha256.Size*4+2)/3 + 3*len("-9223372036854775808")
 
 // derivationLabel separates the handle key from every other use of the
 // secret it is derived from (the OSS AccessKey secret, the JWT secret).
@@ -51,7 +75,7 @@ const derivationLabel = "ossbroker/multipart-upload-handle/v1"
 
 // macContext is prefixed to the signed text, so that a MAC made under this
 // key can never be mistaken for one over another kind of message.
-const macContext = "ossbroker.upload-handle.v1."
+const macContext = "ossbroker.upload-handle.v2."
 
 // ErrInvalid is the one error Open returns, whatever was wrong (forged,
 // truncated, tampered, expired, wrong version): callers answer the same way
@@ -60,9 +84,11 @@ var ErrInvalid = errors.New("uploadhandle: invalid or expired handle")
 
 // Claims is what a handle binds.
 type Claims struct {
-	Bucket      string
-	Key         string
-	UploadID    string
+	Bucket   string
+	Key      string
+	UploadID string
+	// Subject is the caller (JWT sub) the handle is for; the handle keeps
+	// only its SHA-256, and Open takes it to compare.
 	Subject     string
 	ContentType string
 	Overwrite   bool
@@ -115,27 +141,40 @@ func New(key []byte) (*Sealer, error) {
 var enc = base64.RawURLEncoding.Strict()
 
 // Seal returns the handle for c. Every string field but ContentType must be
-// non-empty valid UTF-8, and Expires must be set.
+// non-empty valid UTF-8 within its bound, and Expires must be set.
 func (s *Sealer) Seal(c Claims) (string, error) {
 	if c.Bucket == "" || c.Key == "" || c.UploadID == "" || c.Subject == "" || c.Expires.IsZero() || c.PartSize <= 0 || c.Size < 0 {
 		return "", errors.New("uploadhandle: bucket, key, upload id, subject, part size and expiry are required")
+	}
+	if len(c.Bucket) > MaxBucketBytes || len(c.Key) > MaxKeyBytes || len(c.UploadID) > MaxUploadIDBytes || len(c.ContentType) > MaxContentTypeBytes {
+		return "", errors.New("uploadhandle: a field is over its bound")
 	}
 	for _, v := range []string{c.Bucket, c.Key, c.UploadID, c.Subject, c.ContentType} {
 		if !utf8.ValidString(v) {
 			return "", errors.New("uploadhandle: fields must be valid UTF-8")
 		}
 	}
-	raw, err := json.Marshal(payload{V: Version, B: c.Bucket, K: c.Key, U: c.UploadID, S: c.Subject, T: c.ContentType,
-		O: c.Overwrite, Z: c.Size, P: c.PartSize, E: c.Expires.Unix()})
-	if err != nil {
+	var buf bytes.Buffer
+	je := json.NewEncoder(&buf)
+	je.SetEscapeHTML(false)
+	if err := je.Encode(payload{V: Version, B: c.Bucket, K: c.Key, U: c.UploadID, S: subjectDigest(c.Subject), T: c.ContentType,
+		O: c.Overwrite, Z: c.Size, P: c.PartSize, E: c.Expires.Unix()}); err != nil {
 		return "", err
 	}
+	raw := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	body := enc.EncodeToString(raw)
 	h := body + "." + enc.EncodeToString(s.mac(body))
 	if len(h) > MaxLen {
+		// Unreachable within the bounds (TestMaxLenHolds).
 		return "", errors.New("uploadhandle: handle too long")
 	}
 	return h, nil
+}
+
+// subjectDigest is what the payload keeps of the subject.
+func subjectDigest(subject string) string {
+	d := sha256.Sum256([]byte(subject))
+	return enc.EncodeToString(d[:])
 }
 
 func (s *Sealer) mac(body string) []byte {
@@ -145,9 +184,9 @@ func (s *Sealer) mac(body string) []byte {
 	return m.Sum(nil)
 }
 
-// Open verifies h and returns its claims if it is still valid at now.
-// Any failure is ErrInvalid.
-func (s *Sealer) Open(h string, now time.Time) (Claims, error) {
+// Open verifies h and returns its claims if it is still valid at now and
+// was sealed for subject. Any failure is ErrInvalid.
+func (s *Sealer) Open(h, subject string, now time.Time) (Claims, error) {
 	if len(h) == 0 || len(h) > MaxLen {
 		return Claims{}, ErrInvalid
 	}
@@ -181,6 +220,9 @@ func (s *Sealer) Open(h string, now time.Time) (Claims, error) {
 	if !now.Before(exp) {
 		return Claims{}, ErrInvalid
 	}
-	return Claims{Bucket: p.B, Key: p.K, UploadID: p.U, Subject: p.S, ContentType: p.T, Overwrite: p.O,
+	if subject == "" || !hmac.Equal([]byte(p.S), []byte(subjectDigest(subject))) {
+		return Claims{}, ErrInvalid
+	}
+	return Claims{Bucket: p.B, Key: p.K, UploadID: p.U, Subject: subject, ContentType: p.T, Overwrite: p.O,
 		Size: p.Z, PartSize: p.P, Expires: exp.UTC()}, nil
 }

@@ -46,7 +46,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("handle %q is not URL-safe (%q)", h, r)
 			}
 		}
-		got, err := s.Open(h, testNow)
+		got, err := s.Open(h, "alice", testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,12 +67,12 @@ func TestInstancesShareKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sealer(t, append([]byte(nil), testSecret...)).Open(h, testNow); err != nil {
+	if _, err := sealer(t, append([]byte(nil), testSecret...)).Open(h, "alice", testNow); err != nil {
 		t.Fatalf("another instance with the same secret: %v", err)
 	}
 	other := append([]byte(nil), testSecret...)
 	other[0] ^= 1
-	if _, err := sealer(t, other).Open(h, testNow); !errors.Is(err, ErrInvalid) {
+	if _, err := sealer(t, other).Open(h, "alice", testNow); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("another secret opened the handle: %v", err)
 	}
 }
@@ -95,14 +95,17 @@ func TestDeriveKey(t *testing.T) {
 func TestSealRefuses(t *testing.T) {
 	s := sealer(t, testSecret)
 	for name, mut := range map[string]func(*Claims){
-		"no key":       func(c *Claims) { c.Key = "" },
-		"no upload id": func(c *Claims) { c.UploadID = "" },
-		"no subject":   func(c *Claims) { c.Subject = "" },
-		"no bucket":    func(c *Claims) { c.Bucket = "" },
-		"no expiry":    func(c *Claims) { c.Expires = time.Time{} },
-		"no part size": func(c *Claims) { c.PartSize = 0 },
-		"bad UTF-8":    func(c *Claims) { c.Key = "exampledir/\xff" },
-		"too long":     func(c *Claims) { c.Key = strings.Repeat("k", 4000) },
+		"no key":          func(c *Claims) { c.Key = "" },
+		"no upload id":    func(c *Claims) { c.UploadID = "" },
+		"no subject":      func(c *Claims) { c.Subject = "" },
+		"no bucket":       func(c *Claims) { c.Bucket = "" },
+		"no expiry":       func(c *Claims) { c.Expires = time.Time{} },
+		"no part size":    func(c *Claims) { c.PartSize = 0 },
+		"bad UTF-8":       func(c *Claims) { c.Key = "exampledir/\xff" },
+		"key too long":    func(c *Claims) { c.Key = strings.Repeat("k", MaxKeyBytes+1) },
+		"bucket too long": func(c *Claims) { c.Bucket = strings.Repeat("b", MaxBucketBytes+1) },
+		"id too long":     func(c *Claims) { c.UploadID = strings.Repeat("u", MaxUploadIDBytes+1) },
+		"type too long":   func(c *Claims) { c.ContentType = strings.Repeat("t", MaxContentTypeBytes+1) },
 	} {
 		c := claims()
 		mut(&c)
@@ -153,24 +156,27 @@ func TestOpenRefuses(t *testing.T) {
 		"expired after":         {h, c.Expires.Add(time.Hour)},
 		"over max length":       {strings.Repeat("a", MaxLen+1), testNow},
 		"whitespace":            {" " + h, testNow},
-		"wrong version":         {rawSeal(s, `{"v":2,"b":"examplebucket","k":"exampledir/a","u":"U","s":"alice","t":"","p":1,"e":`+itoa(exp)+`}`), testNow},
+		"version 1":             {rawSeal(s, `{"v":1,"b":"examplebucket","k":"exampledir/a","u":"U","s":"alice","t":"","p":1,"e":`+itoa(exp)+`}`), testNow},
+		"raw subject":           {rawSeal(s, `{"v":2,"b":"examplebucket","k":"exampledir/a","u":"U","s":"alice","t":"","p":1,"e":`+itoa(exp)+`}`), testNow},
+		"other subject":         {rawSeal(s, `{"v":2,"b":"examplebucket","k":"exampledir/a","u":"U","s":"`+subjectDigest("bob")+`","t":"","p":1,"e":`+itoa(exp)+`}`), testNow},
+		"wrong version":         {rawSeal(s, `{"v":3,"b":"examplebucket","k":"exampledir/a","u":"U","s":"alice","t":"","p":1,"e":`+itoa(exp)+`}`), testNow},
 		"no version":            {rawSeal(s, `{"b":"examplebucket","k":"exampledir/a","u":"U","s":"alice","t":"","p":1,"e":`+itoa(exp)+`}`), testNow},
-		"unknown field":         {rawSeal(s, `{"v":1,"b":"examplebucket","k":"exampledir/a","u":"U","s":"alice","t":"","p":1,"e":`+itoa(exp)+`,"admin":true}`), testNow},
-		"trailing data":         {rawSeal(s, `{"v":1,"b":"examplebucket","k":"exampledir/a","u":"U","s":"alice","t":"","p":1,"e":`+itoa(exp)+`}{}`), testNow},
-		"empty subject":         {rawSeal(s, `{"v":1,"b":"examplebucket","k":"exampledir/a","u":"U","s":"","t":"","p":1,"e":`+itoa(exp)+`}`), testNow},
-		"no upload id":          {rawSeal(s, `{"v":1,"b":"examplebucket","k":"exampledir/a","s":"alice","t":"","p":1,"e":`+itoa(exp)+`}`), testNow},
-		"zero part size":        {rawSeal(s, `{"v":1,"b":"examplebucket","k":"exampledir/a","u":"U","s":"alice","t":"","p":0,"e":`+itoa(exp)+`}`), testNow},
+		"unknown field":         {rawSeal(s, `{"v":2,"b":"examplebucket","k":"exampledir/a","u":"U","s":"`+subjectDigest("alice")+`","t":"","p":1,"e":`+itoa(exp)+`,"admin":true}`), testNow},
+		"trailing data":         {rawSeal(s, `{"v":2,"b":"examplebucket","k":"exampledir/a","u":"U","s":"`+subjectDigest("alice")+`","t":"","p":1,"e":`+itoa(exp)+`}{}`), testNow},
+		"empty subject":         {rawSeal(s, `{"v":2,"b":"examplebucket","k":"exampledir/a","u":"U","s":"","t":"","p":1,"e":`+itoa(exp)+`}`), testNow},
+		"no upload id":          {rawSeal(s, `{"v":2,"b":"examplebucket","k":"exampledir/a","s":"`+subjectDigest("alice")+`","t":"","p":1,"e":`+itoa(exp)+`}`), testNow},
+		"zero part size":        {rawSeal(s, `{"v":2,"b":"examplebucket","k":"exampledir/a","u":"U","s":"`+subjectDigest("alice")+`","t":"","p":0,"e":`+itoa(exp)+`}`), testNow},
 		"not JSON":              {rawSeal(s, `v=1&k=exampledir/a`), testNow},
 		"other context":         {body + "." + base64.RawURLEncoding.EncodeToString(plainMAC(s.key, body)), testNow},
 		"MAC of decoded body":   {body + "." + base64.RawURLEncoding.EncodeToString(plainMAC(s.key, macContext+mustDecode(body))), testNow},
 		"sig of another handle": {otherBody(t, s) + "." + sig, testNow},
 	}
 	for name, tc := range cases {
-		if got, err := s.Open(tc.h, tc.now); !errors.Is(err, ErrInvalid) {
+		if got, err := s.Open(tc.h, "alice", tc.now); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: Open = %+v, %v; want ErrInvalid", name, got, err)
 		}
 	}
-	if _, err := s.Open(h, c.Expires.Add(-time.Second)); err != nil {
+	if _, err := s.Open(h, "alice", c.Expires.Add(-time.Second)); err != nil {
 		t.Errorf("one second before expiry: %v", err)
 	}
 }
@@ -183,17 +189,17 @@ func TestTamperedFields(t *testing.T) {
 	body, sig, _ := strings.Cut(h, ".")
 	raw := mustDecode(body)
 	for _, swap := range [][2]string{
-		{`"s":"alice"`, `"s":"bob"`},
+		{`"s":"` + subjectDigest("alice") + `"`, `"s":"` + subjectDigest("bob") + `"`},
 		{`"u":"0004B9894A22E5B1888A1E29F823****"`, `"u":"0004B9894A22E5B1888A1E29F823***X"`},
 		{`"k":"exampledir/alice/`, `"k":"exampledir/bob/`},
 		{`"e":`, `"e":9`},
-		{`"v":1`, `"v":1.0`},
+		{`"v":2`, `"v":2.0`},
 	} {
 		if !strings.Contains(raw, swap[0]) {
 			t.Fatalf("payload %s lacks %s", raw, swap[0])
 		}
 		forged := base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(raw, swap[0], swap[1], 1))) + "." + sig
-		if _, err := s.Open(forged, testNow); !errors.Is(err, ErrInvalid) {
+		if _, err := s.Open(forged, "alice", testNow); !errors.Is(err, ErrInvalid) {
 			t.Errorf("tampered %s: %v", swap[1], err)
 		}
 	}
@@ -236,12 +242,12 @@ func FuzzHandle(f *testing.F) {
 	f.Add(h)
 	f.Add(body + "." + sig[:10])
 	f.Add(rawSeal(s, `{"v":2}`))
-	f.Add(rawSeal(s, `{"v":1,"b":"b","k":"k","u":"u","s":"s","t":"","p":1,"e":99999999999}`))
+	f.Add(rawSeal(s, `{"v":2,"b":"b","k":"k","u":"u","s":"`+subjectDigest("alice")+`","t":"","p":1,"e":99999999999}`))
 	f.Add("..")
 	f.Add("a.b")
 	f.Add(strings.Repeat("A", 64) + "." + strings.Repeat("_", 43))
 	f.Fuzz(func(t *testing.T, in string) {
-		c, err := s.Open(in, testNow)
+		c, err := s.Open(in, "alice", testNow)
 		if err != nil {
 			if !errors.Is(err, ErrInvalid) {
 				t.Fatalf("error %v is not ErrInvalid", err)
@@ -261,4 +267,37 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("accepted incomplete or expired claims %+v", c)
 		}
 	})
+}
+
+// TestMaxLenHolds: claims at every field's bound, made of each byte or
+// character that grows most under JSON escaping (control bytes, quotes,
+// backslashes, HTML-special characters, U+2028/U+2029, 4-byte UTF-8), seal
+// within MaxLen and open again. A valid key never makes a handle too long.
+func TestMaxLenHolds(t *testing.T) {
+	s := sealer(t, testSecret)
+	var units []string
+	for b := 0; b < 0x80; b++ {
+		units = append(units, string(rune(b)))
+	}
+	units = append(units, "\u2028", "\u2029", "\u00e9", "\U0001F600", "\ufffd")
+	longest := 0
+	for _, u := range units {
+		fill := func(n int) string { return strings.Repeat(u, n/len(u)) + strings.Repeat("x", n%len(u)) }
+		c := Claims{Bucket: fill(MaxBucketBytes), Key: fill(MaxKeyBytes), UploadID: fill(MaxUploadIDBytes),
+			Subject: fill(8 << 10), ContentType: fill(MaxContentTypeBytes), Overwrite: true,
+			Size: 1<<63 - 1, PartSize: 1<<63 - 1, Expires: time.Unix(1<<40, 0)}
+		h, err := s.Seal(c)
+		if err != nil {
+			t.Fatalf("unit %q: %v", u, err)
+		}
+		longest = max(longest, len(h))
+		got, err := s.Open(h, c.Subject, testNow)
+		if err != nil || got.Key != c.Key || got.ContentType != c.ContentType {
+			t.Fatalf("unit %q: Open = %v", u, err)
+		}
+	}
+	if longest > MaxLen {
+		t.Fatalf("longest handle %d > MaxLen %d", longest, MaxLen)
+	}
+	t.Logf("longest handle %d bytes, MaxLen %d", longest, MaxLen)
 }
