@@ -47,6 +47,10 @@ type Config struct {
 	ContentTypes         mediatype.Allowlist
 	PresignTTL           time.Duration
 	PresignMaxTTL        time.Duration
+	// MaxUploadBytes bounds one object on every single-object route:
+	// presign (a pinned contentLength, required below storage.MaxPutSize),
+	// presign-post (maxBytes) and direct uploads (MaxDirectUploadBytes is
+	// lowered to it).
 	MaxUploadBytes       int64
 	MaxDirectUploadBytes int64
 	AllowedOrigins       []string // exact origins, or "*"
@@ -98,6 +102,8 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.PresignTTL <= 0 || cfg.PresignMaxTTL < cfg.PresignTTL || cfg.MaxDirectUploadBytes <= 0 || cfg.MaxUploadBytes <= 0 {
 		return nil, errors.New("broker: TTLs and size limits must be positive, PresignTTL <= PresignMaxTTL")
 	}
+	// MaxUploadBytes bounds every single-object route, direct uploads too.
+	cfg.MaxDirectUploadBytes = min(cfg.MaxDirectUploadBytes, cfg.MaxUploadBytes)
 	b := &Broker{cfg: cfg, log: cfg.Logger, now: cfg.Now}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
