@@ -44,9 +44,9 @@ type Config struct {
 	Keys    *objectkey.Policy
 	Storage *storage.Client
 
-	ContentTypes         mediatype.Allowlist
-	PresignTTL           time.Duration
-	PresignMaxTTL        time.Duration
+	ContentTypes  mediatype.Allowlist
+	PresignTTL    time.Duration
+	PresignMaxTTL time.Duration
 	// MaxUploadBytes bounds one object on every single-object route:
 	// presign (a pinned contentLength, required below storage.MaxPutSize),
 	// presign-post (maxBytes) and direct uploads (MaxDirectUploadBytes is

@@ -225,7 +225,9 @@ func TestNumericFieldsMeanWhatTheySay(t *testing.T) {
 		// Batch items are judged as single presigns.
 		if c.path == "/v1/presign" {
 			r := e.call(tok, c.path, map[string]any{"files": []any{c.body}})
-			var batch struct{ Uploads []struct{ Error *struct{ Code string } } }
+			var batch struct {
+				Uploads []struct{ Error *struct{ Code string } }
+			}
 			r.json(t, &batch)
 			if r.status != 200 || len(batch.Uploads) != 1 || batch.Uploads[0].Error == nil || batch.Uploads[0].Error.Code != c.code {
 				t.Errorf("batch item %v: %d %s, want %s", c.body, r.status, r.body, c.code)
