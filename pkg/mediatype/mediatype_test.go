@@ -40,3 +40,25 @@ func TestParseAllowlistRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestParseEveryByte: a byte outside printable ASCII anywhere in the value
+// (parameters included) is refused, as are leading and trailing spaces;
+// printable bytes in a quoted parameter are fine unless they end it.
+func TestParseEveryByte(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		c := string([]byte{byte(b)})
+		printable := b >= 0x20 && b <= 0x7e
+		for _, v := range []string{`text/plain; a="x` + c + `y"`, `text/pl` + c + `ain`, c + `text/plain`, `text/plain` + c} {
+			_, err := Parse(v)
+			if !printable && err == nil {
+				t.Errorf("Parse(%q) accepted a byte 0x%02X", v, b)
+			}
+			if (c == " ") && (v[0] == ' ' || v[len(v)-1] == ' ') && err == nil {
+				t.Errorf("Parse(%q) accepted a leading or trailing space", v)
+			}
+		}
+		if _, err := Parse(`text/plain; a="x` + c + `y"`); printable && c != `"` && c != `\` && err != nil {
+			t.Errorf("quoted parameter with %q refused: %v", c, err)
+		}
+	}
+}
