@@ -32,7 +32,8 @@ func headerUnits() []string {
 
 // TestHeaderValuesEveryByte: every byte value (and some non-ASCII) in every
 // field that becomes a header (the content type and its parameters,
-// contentMD5, metadata names and values), on every route that takes them.
+// contentMD5, contentDisposition, cacheControl, metadata names and values),
+// on every route that takes them.
 // Each answer is either 400 invalid_request, or headers that Go's net/http
 // client sends and that verify at ossemu. Before, CR, LF and NUL in a
 // content-type parameter or around a contentMD5 were signed and returned
@@ -117,7 +118,7 @@ func TestHeaderValuesEveryByte(t *testing.T) {
 		}
 		var f postForm
 		r.json(t, &f)
-		if !sendable(what, map[string]string{"Content-Type": f.Fields["Content-Type"]}) {
+		if !sendable(what, map[string]string{"Content-Type": f.Fields["Content-Type"], "Content-Disposition": f.Fields["Content-Disposition"], "Cache-Control": f.Fields["Cache-Control"]}) {
 			return
 		}
 		if res := submit(t, f, "f.bin", "application/octet-stream", []byte("x")); res.status != 204 {
@@ -159,6 +160,13 @@ func TestHeaderValuesEveryByte(t *testing.T) {
 			what := "contentMD5 " + quoteBytes(md)
 			presignAndPut(what, map[string]any{"contentMD5": md, "contentLength": 1}, []byte("x"))
 			direct(what, map[string]string{"Content-MD5": md})
+		}
+		for _, field := range []string{"contentDisposition", "cacheControl"} {
+			for _, v := range []string{`attachment; filename="a` + u + `b"`, u + "x", "x" + u} {
+				what := field + " " + quoteBytes(v)
+				presignAndPut(what, map[string]any{field: v, "contentLength": 1}, []byte("x"))
+				form(what, map[string]any{field: v})
+			}
 		}
 		for _, meta := range []map[string]string{{"k": "v" + u + "w"}, {"k" + u + "k": "v"}, {"k": u + "v"}, {"k": "v" + u}} {
 			what := "metadata " + quoteBytes(meta["k"])

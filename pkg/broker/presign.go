@@ -15,6 +15,7 @@ import (
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
 	"github.com/ossbroker/ossbroker/pkg/jsonstring"
+	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
@@ -31,6 +32,10 @@ type presignRequest struct {
 	Overwrite     bool              `json:"overwrite"`
 	ExpiresIn     *int64            `json:"expiresIn"`
 	Metadata      map[string]string `json:"metadata"`
+	// ContentDisposition and CacheControl, when given, are signed: the
+	// uploader must send exactly them, and OSS stores them.
+	ContentDisposition string `json:"contentDisposition"`
+	CacheControl       string `json:"cacheControl"`
 }
 
 type presignResponse struct {
@@ -171,6 +176,10 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 		return nil, aerr
 	}
 	u.Metadata = meta
+	if aerr := checkStoredHeaders(req.ContentDisposition, req.CacheControl); aerr != nil {
+		return nil, aerr
+	}
+	u.ContentDisposition, u.CacheControl = req.ContentDisposition, req.CacheControl
 
 	key, aerr := b.resolveKey(r, req.Key, p, req.ContentType)
 	if aerr != nil {
@@ -194,6 +203,25 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 		Key:       key,
 		ExpiresAt: ps.Expires.UTC(),
 	}, nil
+}
+
+// maxStoredHeader bounds contentDisposition and cacheControl.
+const maxStoredHeader = 1 << 10
+
+// checkStoredHeaders checks the optional contentDisposition and
+// cacheControl a presign or form pins: header values sent byte for byte
+// (mediatype.CheckHeaderValue's rule: printable ASCII, no leading or
+// trailing space), at most 1 KiB.
+func checkStoredHeaders(disposition, cacheControl string) *apiError {
+	for _, f := range []struct{ name, v string }{{"contentDisposition", disposition}, {"cacheControl", cacheControl}} {
+		if len(f.v) > maxStoredHeader {
+			return errorf(http.StatusBadRequest, "invalid_request", f.name+" is over 1 KiB")
+		}
+		if err := mediatype.CheckHeaderValue(f.v); err != nil {
+			return errorf(http.StatusBadRequest, "invalid_request", f.name+" "+err.Error())
+		}
+	}
+	return nil
 }
 
 // validMD5 reports whether s is the padded base64 of exactly 16 bytes, as

@@ -15,6 +15,10 @@ type presignPostRequest struct {
 	MaxBytes    *int64 `json:"maxBytes"`
 	Overwrite   bool   `json:"overwrite"`
 	ExpiresIn   *int64 `json:"expiresIn"`
+	// ContentDisposition and CacheControl, when given, are form fields the
+	// policy pins with "eq".
+	ContentDisposition string `json:"contentDisposition"`
+	CacheControl       string `json:"cacheControl"`
 }
 
 type presignPostResponse struct {
@@ -62,6 +66,9 @@ func (b *Broker) presignPost(w http.ResponseWriter, r *http.Request) *apiError {
 			limit = n
 		}
 	}
+	if aerr := checkStoredHeaders(req.ContentDisposition, req.CacheControl); aerr != nil {
+		return aerr
+	}
 	ttl, aerr := b.ttl(req.ExpiresIn)
 	if aerr != nil {
 		return aerr
@@ -72,6 +79,7 @@ func (b *Broker) presignPost(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	f, err := b.cfg.Storage.PresignPost(r.Context(), storage.PostUpload{
 		Key: key, ContentType: req.ContentType, MaxBytes: limit, Overwrite: req.Overwrite,
+		ContentDisposition: req.ContentDisposition, CacheControl: req.CacheControl,
 	}, ttl)
 	if err != nil {
 		return b.storageError(r.Context(), err)

@@ -24,6 +24,11 @@ type PostUpload struct {
 	// OSS measures the whole form body against it, fields included.
 	MaxBytes  int64
 	Overwrite bool
+	// ContentDisposition and CacheControl, when set, are form fields the
+	// policy pins exactly. Unset, the uploader may add them (OSS checks
+	// only the fields a policy names).
+	ContentDisposition string
+	CacheControl       string
 }
 
 // PostForm is what a browser needs for PostObject: a multipart/form-data
@@ -120,6 +125,14 @@ func SignPost(in PostSigning) PostForm {
 		[]any{"eq", "$content-type", u.ContentType},
 		[]any{"content-length-range", 0, u.MaxBytes},
 	)
+	if u.ContentDisposition != "" {
+		fields["Content-Disposition"] = u.ContentDisposition
+		conds = append(conds, []any{"eq", "$content-disposition", u.ContentDisposition})
+	}
+	if u.CacheControl != "" {
+		fields["Cache-Control"] = u.CacheControl
+		conds = append(conds, []any{"eq", "$cache-control", u.CacheControl})
+	}
 	if !u.Overwrite {
 		fields["x-oss-forbid-overwrite"] = "true"
 		conds = append(conds, []any{"eq", "$x-oss-forbid-overwrite", "true"})

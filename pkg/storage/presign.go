@@ -33,7 +33,8 @@ import (
 // oss-v4.md §4.3 vectors), and PutObject still goes through the SDK.
 //
 // What it covers is exactly what Upload can express: PUT of one object with
-// Content-Type, Content-MD5, Content-Length (as an additional header),
+// Content-Type, Content-MD5, Content-Length, Content-Disposition and
+// Cache-Control (the last three as additional headers),
 // x-oss-forbid-overwrite and x-oss-meta-*, with an optional STS token.
 
 const (
@@ -150,7 +151,7 @@ var scratchPool = sync.Pool{New: func() any {
 
 // presign signs a PUT of u with cr, at now, expiring at expires (whole
 // seconds). The result matches SDK Presign with signer.SignerV4 and
-// AdditionalHeaders ["content-length"].
+// AdditionalHeaders additionalHeaders.
 func (p *presigner) presign(cr credentials.Credentials, u *Upload, now, expires time.Time) (Presigned, error) {
 	if cr.AccessKeyID == "" || cr.AccessKeySecret == "" {
 		return Presigned{}, ErrCredentials
@@ -172,7 +173,15 @@ func (p *presigner) presign(cr credentials.Credentials, u *Upload, now, expires 
 	// Signed headers, sorted by lower-case name (as http.Header would hold
 	// them, empty values dropped as the SDK's Header.Add skips them).
 	hs := s.headers[:0]
+	if u.CacheControl != "" {
+		hs = append(hs, signedHeader{"cache-control", u.CacheControl})
+	}
+	if u.ContentDisposition != "" {
+		hs = append(hs, signedHeader{"content-disposition", u.ContentDisposition})
+	}
+	nAdditional := len(hs)
 	if u.ContentLength != nil {
+		nAdditional++
 		hs = append(hs, signedHeader{"content-length", strconv.FormatInt(*u.ContentLength, 10)})
 	}
 	if u.ContentMD5 != "" {
@@ -197,9 +206,17 @@ func (p *presigner) presign(cr credentials.Credentials, u *Upload, now, expires 
 
 	// Query without the signature, in sorted order; values escaped as
 	// url.Values.Encode does, with %20 for spaces.
+	// The additional headers are the first nAdditional of hs, sorted.
 	q := s.query[:0]
-	if u.ContentLength != nil {
-		q = append(q, "x-oss-additional-headers=content-length&"...)
+	if nAdditional > 0 {
+		q = append(q, "x-oss-additional-headers="...)
+		for i, h := range hs[:nAdditional] {
+			if i > 0 {
+				q = append(q, "%3B"...)
+			}
+			q = append(q, h.name...)
+		}
+		q = append(q, '&')
 	}
 	q = append(q, "x-oss-credential="...)
 	q = appendEscaped(q, cr.AccessKeyID, true)
@@ -235,8 +252,11 @@ func (p *presigner) presign(cr credentials.Credentials, u *Upload, now, expires 
 		c = append(c, '\n')
 	}
 	c = append(c, '\n')
-	if u.ContentLength != nil {
-		c = append(c, "content-length"...)
+	for i, h := range hs[:nAdditional] {
+		if i > 0 {
+			c = append(c, ';')
+		}
+		c = append(c, h.name...)
 	}
 	c = append(c, "\nUNSIGNED-PAYLOAD"...)
 	s.canon = c
@@ -292,6 +312,10 @@ func responseHeaderName(lower string) string {
 		return "Content-Md5"
 	case "content-type":
 		return "Content-Type"
+	case "content-disposition":
+		return "Content-Disposition"
+	case "cache-control":
+		return "Cache-Control"
 	}
 	return lower // x-oss-*
 }

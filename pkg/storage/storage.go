@@ -74,9 +74,9 @@ func New(cfg Config) (*Client, error) {
 		WithCredentialsProvider(cfg.Credentials).
 		WithUsePathStyle(cfg.PathStyle).
 		WithSignatureVersion(oss.SignatureVersionV4).
-		// content-length is signed only when the request sets it, which
-		// only a presign with contentLength does.
-		WithAdditionalHeaders([]string{"content-length"}).
+		// These are signed only when the request sets them, which only a
+		// presign that pins them does (additionalHeaders).
+		WithAdditionalHeaders(additionalHeaders).
 		WithRetryMaxAttempts(2).
 		// Put always sends Content-MD5, which OSS checks before storing;
 		// the SDK's CRC64 of the same bytes would be a second pass.
@@ -139,7 +139,18 @@ type Upload struct {
 	ContentLength *int64
 	Overwrite     bool
 	Metadata      map[string]string // names without the x-oss-meta- prefix
+	// ContentDisposition and CacheControl, when set, are stored with the
+	// object; a presigned PUT signs them (as additional headers), so the
+	// uploader must send exactly these values. Unset, a presigned PUT's
+	// uploader may send any (V4 signs only x-oss-*, Content-Type and
+	// Content-MD5 by default).
+	ContentDisposition string
+	CacheControl       string
 }
+
+// additionalHeaders are the headers a presigned PUT signs beyond V4's
+// defaults when it sets them, sorted.
+var additionalHeaders = []string{"cache-control", "content-disposition", "content-length"}
 
 func (u *Upload) request(bucket string) *oss.PutObjectRequest {
 	req := &oss.PutObjectRequest{
@@ -150,6 +161,12 @@ func (u *Upload) request(bucket string) *oss.PutObjectRequest {
 	}
 	if u.ContentMD5 != "" {
 		req.ContentMD5 = &u.ContentMD5
+	}
+	if u.ContentDisposition != "" {
+		req.ContentDisposition = &u.ContentDisposition
+	}
+	if u.CacheControl != "" {
+		req.CacheControl = &u.CacheControl
 	}
 	if u.ContentLength != nil {
 		req.ContentLength = u.ContentLength
