@@ -8,6 +8,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
+	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 )
 
 // growingUnits are the characters that grow most under the encodings a
@@ -90,5 +91,13 @@ func TestMultipartLongestKeys(t *testing.T) {
 	}
 	if left := listUploads(t, e.oss); len(left) != 0 {
 		t.Fatalf("%d multipart uploads left in OSS, e.g. %.40q", len(left), left[0])
+	}
+}
+
+// TestOpenAPIHandleBound: the documented handle length is the package's.
+func TestOpenAPIHandleBound(t *testing.T) {
+	s := loadSpec(t).Components.Schemas["MultipartInitiateResponse"].Value.Properties["handle"].Value
+	if s.MaxLength == nil || *s.MaxLength != uint64(uploadhandle.MaxLen) {
+		t.Fatalf("openapi.yaml handle maxLength %v, uploadhandle.MaxLen %d", s.MaxLength, uploadhandle.MaxLen)
 	}
 }
