@@ -75,7 +75,12 @@ func TestHeaderValuesEveryByte(t *testing.T) {
 		body["key"], body["overwrite"] = "exampledir/hdr/p.bin", true
 		r := e.presign(tok, body)
 		if refused(what+" presign", r) {
-			// The same input in a batch gets the same answer, as an item.
+			if !strings.Contains(what, `\r`) && !strings.Contains(what, `\n`) && !strings.Contains(what, `\x00`) {
+				return
+			}
+			// CR, LF, NUL: the same input in a batch gets the same answer,
+			// as an item (batch items are judged as single presigns; the
+			// other bytes are left to that).
 			rb := e.presign(tok, map[string]any{"files": []any{body}})
 			if rb.status != 200 || !strings.Contains(string(rb.body), `"code":"invalid_request"`) {
 				t.Errorf("%s batch: %d %s", what, rb.status, rb.body)
