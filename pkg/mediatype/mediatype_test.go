@@ -1,6 +1,9 @@
 package mediatype
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestAllowlist(t *testing.T) {
 	tests := []struct {
@@ -61,4 +64,30 @@ func TestParseEveryByte(t *testing.T) {
 			t.Errorf("quoted parameter with %q refused: %v", c, err)
 		}
 	}
+}
+
+// FuzzParse: whatever Parse accepts can be sent and signed as a header
+// exactly as given (printable ASCII, no surrounding space), and is a
+// type/subtype that mime also parses.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"image/png", `text/plain; charset="utf-8"`, "text/plain; a=\"x\r\ny\"", " text/plain", "text/plain\x00", "a/b; c=\"é\""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		mt, err := Parse(v)
+		if err != nil {
+			return
+		}
+		if len(v) > MaxBytes || v[0] == ' ' || v[len(v)-1] == ' ' {
+			t.Fatalf("accepted %q", v)
+		}
+		for i := 0; i < len(v); i++ {
+			if v[i] < 0x20 || v[i] > 0x7e {
+				t.Fatalf("accepted byte 0x%02X in %q", v[i], v)
+			}
+		}
+		if typ, sub, ok := strings.Cut(mt, "/"); !ok || typ == "" || sub == "" || strings.ToLower(mt) != mt {
+			t.Fatalf("accepted %q as %q", v, mt)
+		}
+	})
 }
