@@ -37,9 +37,17 @@ func (b *Broker) putObject(w http.ResponseWriter, r *http.Request, rawKey string
 	case r.Method == http.MethodPost && !folder:
 		return errorf(http.StatusBadRequest, "invalid_key", "POST needs a folder ending in /; PUT to a full key")
 	}
-	overwrite, err := strconv.ParseBool(r.URL.Query().Get("overwrite"))
-	if err != nil && r.URL.Query().Has("overwrite") {
-		return errorf(http.StatusBadRequest, "invalid_request", "overwrite must be true or false")
+	// Exactly "true" or "false", as documented: strconv.ParseBool would also
+	// take "1", "t", "TRUE" and the like.
+	var overwrite bool
+	if q := r.URL.Query(); q.Has("overwrite") {
+		switch v := q["overwrite"]; {
+		case len(v) == 1 && v[0] == "true":
+			overwrite = true
+		case len(v) == 1 && v[0] == "false":
+		default:
+			return errorf(http.StatusBadRequest, "invalid_request", "overwrite must be true or false")
+		}
 	}
 	ct, aerr := b.checkUpload(p, overwrite, r.Header.Get("Content-Type"))
 	if aerr != nil {

@@ -217,6 +217,18 @@ func TestNumericFieldsMeanWhatTheySay(t *testing.T) {
 			tc{"/v1/multipart", mp(map[string]any{"overwrite": v}), 400, "invalid_request"},
 		)
 	}
+	// The direct upload's one flag: exactly true or false.
+	authz := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/octet-stream"}
+	for _, q := range []string{"overwrite=1", "overwrite=t", "overwrite=TRUE", "overwrite=", "overwrite=true&overwrite=false", "overwrite=yes"} {
+		if r := do(t, "PUT", e.url+"/v1/objects/exampledir/num/d.bin?"+q, authz, []byte("x")); r.status != 400 || r.errorCode(t) != "invalid_request" {
+			t.Errorf("direct upload ?%s: %d %s", q, r.status, r.body)
+		}
+	}
+	for _, q := range []string{"overwrite=false", "overwrite=true"} {
+		if r := do(t, "PUT", e.url+"/v1/objects/exampledir/num/d.bin?"+q, authz, []byte("x")); r.status != 201 {
+			t.Errorf("direct upload ?%s: %d %s", q, r.status, r.body)
+		}
+	}
 	for _, c := range cases {
 		r := e.call(tok, c.path, c.body)
 		if r.status != c.status || r.errorCode(t) != c.code {
