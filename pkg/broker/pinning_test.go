@@ -2,6 +2,8 @@ package broker_test
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,6 +42,25 @@ func TestPresignLengthPinsExactly(t *testing.T) {
 			case m != n && r.status != 403:
 				t.Fatalf("URL for %d bytes took %d bytes: %d %s", n, m, r.status, r.body)
 			}
+		}
+		// Without a Content-Length at all (chunked), a pinned URL is refused.
+		res := e.presign(tok, map[string]any{"key": key + ".chunked", "contentLength": n})
+		var p presigned
+		res.json(t, &p)
+		req, _ := http.NewRequest("PUT", p.URL, io.MultiReader(strings.NewReader("xyz")))
+		for k, v := range p.Headers {
+			req.Header.Set(k, v)
+		}
+		if req.ContentLength != 0 || req.Body == nil { // 0 with a body: unknown length, sent chunked
+			t.Fatalf("the request would not be chunked")
+		}
+		if r, err := http.DefaultClient.Do(req); err != nil {
+			t.Fatal(err)
+		} else if r.Body.Close(); r.StatusCode < 400 {
+			t.Fatalf("chunked body to a URL for %d bytes: %d", n, r.StatusCode)
+		}
+		if _, _, err := e.get(key + ".chunked"); err == nil {
+			t.Fatalf("a chunked body was stored under a URL for %d bytes", n)
 		}
 		got, _, err := e.get(key)
 		if err != nil || len(got) != n {
