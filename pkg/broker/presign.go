@@ -277,12 +277,9 @@ func (b *Broker) ttl(expiresIn *int64) (time.Duration, *apiError) {
 	if expiresIn == nil {
 		return b.cfg.PresignTTL, nil
 	}
-	maxSecs := int64(b.cfg.PresignMaxTTL / time.Second)
-	if s := *expiresIn; s < 1 || s > maxSecs {
-		return 0, errorf(http.StatusBadRequest, "invalid_request",
-			"expiresIn must be between 1 and "+strconv.FormatInt(maxSecs, 10)+" seconds (PRESIGN_MAX_TTL)")
-	}
-	return time.Duration(*expiresIn) * time.Second, nil
+	// DESIGN.md: clamped to [1, PRESIGN_MAX_TTL], as the README says.
+	secs := min(max(*expiresIn, 1), int64(b.cfg.PresignMaxTTL/time.Second))
+	return time.Duration(secs) * time.Second, nil
 }
 
 // decodeJSON reads one JSON object strictly: a bounded body (64 KiB), no
