@@ -139,6 +139,10 @@ type Upload struct {
 	ContentLength int64
 	Overwrite     bool
 	Metadata      map[string]string // names without the x-oss-meta- prefix
+	// Callback and CallbackVar are the x-oss-callback and
+	// x-oss-callback-var values (base64 JSON, see Callback), signed like
+	// every x-oss-* header, so the uploader must send them unchanged.
+	Callback, CallbackVar string
 }
 
 func (u *Upload) request(bucket string) *oss.PutObjectRequest {
@@ -156,6 +160,12 @@ func (u *Upload) request(bucket string) *oss.PutObjectRequest {
 	}
 	if !u.Overwrite {
 		req.ForbidOverwrite = oss.Ptr("true")
+	}
+	if u.Callback != "" {
+		req.Callback = &u.Callback
+	}
+	if u.CallbackVar != "" {
+		req.CallbackVar = &u.CallbackVar
 	}
 	return req
 }
