@@ -183,6 +183,10 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 		return nil, aerr
 	}
 	u.Key = key
+	if b.cbParam != "" {
+		u.Callback = b.cbParam
+		u.CallbackVar = encodeVars(callbackVars(r, p, req.ContentType, u.ContentLength, b.cfg.MaxUploadBytes))
+	}
 
 	ps, err := b.cfg.Storage.PresignPut(r.Context(), u, b.ttl(req.ExpiresIn))
 	if err != nil {

@@ -66,9 +66,12 @@ func (b *Broker) presignPost(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr != nil {
 		return aerr
 	}
-	f, err := b.cfg.Storage.PresignPost(r.Context(), storage.PostUpload{
-		Key: key, ContentType: req.ContentType, MaxBytes: limit, Overwrite: req.Overwrite,
-	}, b.ttl(req.ExpiresIn))
+	pu := storage.PostUpload{Key: key, ContentType: req.ContentType, MaxBytes: limit, Overwrite: req.Overwrite}
+	if b.cbParam != "" {
+		pu.Callback = b.cbParam
+		pu.CallbackVars = callbackVars(r, p, req.ContentType, 0, limit)
+	}
+	f, err := b.cfg.Storage.PresignPost(r.Context(), pu, b.ttl(req.ExpiresIn))
 	if err != nil {
 		return b.storageError(r.Context(), err)
 	}
