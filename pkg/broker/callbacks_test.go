@@ -345,3 +345,53 @@ func TestCallbackRouteOff(t *testing.T) {
 		t.Fatal("callback header without PUBLIC_BASE_URL")
 	}
 }
+
+// callbackSpecCases are real requests for every response the OpenAPI
+// document lists for /v1/callbacks/oss and the receipt of a multipart
+// complete (TestOpenAPIDescribesEveryResponse runs them).
+func callbackSpecCases(t *testing.T) []specCase {
+	emuKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	e := newEnv(t, options{callbacks: true, callbackKey: emuKey})
+	down := newEnv(t, options{callbacks: true, callbackKey: emuKey, endpoint: "http://" + closedAddr(t)})
+	off := newEnv(t, options{})
+	for _, k := range []string{"exampledir/spec/cb-good.png", "exampledir/spec/cb-bad.png"} {
+		body := pngBytes(t)
+		if strings.Contains(k, "bad") {
+			body = []byte(htmlBytes)
+		}
+		if _, err := e.oss.PutObject(context.Background(), &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(k),
+			ContentType: oss.Ptr("image/png"), Body: bytes.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signed := func(e *env, key string) (map[string]string, []byte) {
+		body, _ := json.Marshal(map[string]string{"bucket": bucket, "key": key, "requestId": "r", "pinnedSize": "", "maxSize": ""})
+		msg, _ := osscallback.StringToSign("/v1/callbacks/oss", "", false, body)
+		sig, _ := osscallback.Sign(emuKey, msg)
+		return map[string]string{"Content-Type": "application/json", "Authorization": sig,
+			"x-oss-pub-key-url": base64.StdEncoding.EncodeToString([]byte(e.emu.CallbackKeyURL()))}, body
+	}
+	goodH, goodB := signed(e, "exampledir/spec/cb-good.png")
+	badH, badB := signed(e, "exampledir/spec/cb-bad.png")
+	downH, downB := signed(down, "exampledir/spec/cb-good.png")
+	forgedH := map[string]string{"Content-Type": "application/json", "Authorization": "AAAA",
+		"x-oss-pub-key-url": base64.StdEncoding.EncodeToString([]byte("http://evil.example/callback_pub_key_v1.pem"))}
+
+	tok := token(t, "alice", nil)
+	data := append([]byte(htmlBytes), bytes.Repeat([]byte(" "), 150<<10)...)
+	in := e.initiate(tok, map[string]any{"key": "exampledir/spec/mp-bad.png", "contentType": "image/png", "size": len(data), "partSize": 100 << 10})
+	parts := e.uploadParts(tok, in, data)
+	complete, _ := json.Marshal(map[string]any{"handle": in.Handle, "parts": parts})
+	js := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+
+	return []specCase{
+		{"callback accepted", e.url, "POST", "/v1/callbacks/oss", goodH, goodB, 200},
+		{"callback rejected", e.url, "POST", "/v1/callbacks/oss", badH, badB, 200},
+		{"callback forged", e.url, "POST", "/v1/callbacks/oss", forgedH, goodB, 403},
+		{"callback route off", off.url, "POST", "/v1/callbacks/oss", goodH, goodB, 404},
+		{"callback too large", e.url, "POST", "/v1/callbacks/oss", goodH, bytes.Repeat([]byte(" "), 17<<10), 413},
+		{"callback storage down", down.url, "POST", "/v1/callbacks/oss", downH, downB, 502},
+		{"callback GET", e.url, "GET", "/v1/callbacks/oss", nil, nil, 405},
+		{"multipart complete rejected", e.url, "POST", "/v1/multipart/complete", js, complete, 200},
+	}
+}
