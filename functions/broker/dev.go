@@ -58,6 +58,11 @@ func newDevEnv(getenv func(string) string) *devEnv {
 	get("OSS_ENDPOINT", "http://"+ossAddr)
 	get("DEV_DATA_DIR", ".data")
 	get("ALLOWED_ORIGINS", "http://"+brokerAddr)
+	// Upload callbacks and inspection are on in local mode: the local OSS
+	// server calls the broker back at its own address.
+	if o := pageOrigins(brokerAddr); len(o) > 0 {
+		get("PUBLIC_BASE_URL", o[0])
+	}
 	gen("OSS_ACCESS_KEY_ID", 12, "LTAIdev")
 	gen("OSS_ACCESS_KEY_SECRET", 24, "")
 	gen("OSS_EMULATOR_OWNER_KEY_ID", 12, "LTAIowner")
@@ -126,7 +131,9 @@ func runDev(ossOnly, runtimeAPI bool) int {
 		return 0
 	}
 
-	h, closeFn, err := build(ctx, cfg, log, env.get, demoPage(cfg, env.get("JWT_HS256_SECRET")))
+	// The broker trusts the local OSS server's callback key, and only in
+	// local mode: no setting makes a deployed function trust another host.
+	h, closeFn, err := build(ctx, cfg, log, env.get, demoPage(cfg, env.get("JWT_HS256_SECRET")), oss.CallbackKeyURL())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "broker:", err)
 		return 1
