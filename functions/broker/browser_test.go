@@ -108,7 +108,9 @@ func TestBrowser(t *testing.T) {
 		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret,
 		"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "OSS_ENDPOINT=", "ALLOWED_ORIGINS=", "UPLOAD_PREFIX=",
 		"ALLOWED_CONTENT_TYPES=", "JWT_HS256_SECRET=", "JWT_PUBLIC_KEY=", "JWT_JWKS_URL=", "JWT_JWKS=",
-		"JWT_ISSUER=", "JWT_AUDIENCE=", "FC_RUNTIME_API=")
+		"JWT_ISSUER=", "JWT_AUDIENCE=", "FC_RUNTIME_API=",
+		// Upload callbacks on: the local OSS server calls the broker back.
+		"PUBLIC_BASE_URL=http://"+brokerAddr, "REJECTED_UPLOADS=")
 
 	outDir, err := filepath.Abs(filepath.Join("webtest", "out"))
 	if err != nil {

@@ -58,11 +58,6 @@ func newDevEnv(getenv func(string) string) *devEnv {
 	get("OSS_ENDPOINT", "http://"+ossAddr)
 	get("DEV_DATA_DIR", ".data")
 	get("ALLOWED_ORIGINS", "http://"+brokerAddr)
-	// Upload callbacks and inspection are on in local mode: the local OSS
-	// server calls the broker back at its own address.
-	if o := pageOrigins(brokerAddr); len(o) > 0 {
-		get("PUBLIC_BASE_URL", o[0])
-	}
 	gen("OSS_ACCESS_KEY_ID", 12, "LTAIdev")
 	gen("OSS_ACCESS_KEY_SECRET", 24, "")
 	gen("OSS_EMULATOR_OWNER_KEY_ID", 12, "LTAIowner")
