@@ -392,6 +392,33 @@ func callbackSpecCases(t *testing.T) []specCase {
 		{"callback too large", e.url, "POST", "/v1/callbacks/oss", goodH, bytes.Repeat([]byte(" "), 17<<10), 413},
 		{"callback storage down", down.url, "POST", "/v1/callbacks/oss", downH, downB, 502},
 		{"callback GET", e.url, "GET", "/v1/callbacks/oss", nil, nil, 405},
+		{"put disguised", e.url, "PUT", "/v1/objects/exampledir/spec/disguised.png",
+			map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "image/png"}, []byte(htmlBytes), 415},
 		{"multipart complete rejected", e.url, "POST", "/v1/multipart/complete", js, complete, 200},
+	}
+}
+
+// TestDirectUploadInspected: with inspection on, a direct upload's bytes
+// are judged before they are stored: a mismatch is 415 and nothing is
+// stored; a match is stored as before.
+func TestDirectUploadInspected(t *testing.T) {
+	e := newEnv(t, options{callbacks: true, contentTypes: "image/*,text/plain,application/octet-stream"})
+	tok := "Bearer " + token(t, "alice", nil)
+	for _, tc := range []struct {
+		key, ct string
+		body    []byte
+		status  int
+		code    string
+	}{
+		{"exampledir/d/ok.png", "image/png", pngBytes(t), 201, ""},
+		{"exampledir/d/disguised.png", "image/png", []byte(htmlBytes), 415, "content_type_mismatch"},
+		{"exampledir/d/html.txt", "text/plain", []byte(htmlBytes), 415, "content_type_mismatch"},
+		{"exampledir/d/hidden.bin", "application/octet-stream", []byte("%PDF-1.7\n%%EOF\n"), 415, "unsupported_media_type"},
+		{"exampledir/d/blob.bin", "application/octet-stream", []byte{0, 1, 2, 3}, 201, ""},
+	} {
+		r := do(t, "PUT", e.url+"/v1/objects/"+tc.key, map[string]string{"Authorization": tok, "Content-Type": tc.ct}, tc.body)
+		if r.status != tc.status || (tc.code != "" && r.errorCode(t) != tc.code) || e.exists(tc.key) != (tc.status == 201) {
+			t.Errorf("%s: %d %s", tc.key, r.status, r.body)
+		}
 	}
 }

@@ -180,6 +180,12 @@ func (in *Inspector) Inspect(ctx context.Context, req Request) (Receipt, error) 
 	return r, nil
 }
 
+// Judge is Judge with this inspector's allowlist: for bytes at hand (a
+// direct upload, before it is stored).
+func (in *Inspector) Judge(declared string, body []byte, size, maxSize int64) (detected, reason string) {
+	return Judge(in.cfg.Allowed, declared, body, size, 0, maxSize)
+}
+
 // Judge is the verdict without I/O: the detected type of head (an object's
 // first bytes, at most ReadBytes are looked at) and the reason to reject,
 // "" to accept. pinned > 0 is the length the upload was pinned to.
