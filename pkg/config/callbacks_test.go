@@ -49,3 +49,17 @@ func TestCallbacks(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicBaseURLRedacted: a refused PUBLIC_BASE_URL is quoted as the
+// other URL-valued variables are, without userinfo, query or fragment.
+func TestPublicBaseURLRedacted(t *testing.T) {
+	for _, v := range []string{
+		"https://AK:SECRETPW@up.example.com", "https://up.example.com?token=SECRETQ", "https://up.example.com#SECRETF",
+		"ftp://u:SECRETFTP@up.example.com", "https://SECRET SPACE@up.example.com", "SECRETBARE",
+	} {
+		_, err := Load(env(map[string]string{"JWT_HS256_SECRET": secret, "PUBLIC_BASE_URL": v}))
+		if err == nil || !strings.Contains(err.Error(), "PUBLIC_BASE_URL") || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("PUBLIC_BASE_URL=%q: %v", v, err)
+		}
+	}
+}
