@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"image"
+	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -29,7 +31,9 @@ const chromiumPath = "/usr/bin/chromium"
 // bucket CORS rule, with progress; a key outside the prefix shows the 403;
 // an origin the rule does not list cannot upload; a 64 MiB file goes as a
 // multipart upload (8 presigned parts, one overall bar); a POST form
-// uploads a small file, and OSS refuses a file over the form's size limit.
+// uploads a small file, and OSS refuses a file over the form's size limit;
+// a real PNG and HTML disguised as a PNG come back with their receipts
+// (upload callbacks), accepted and rejected, and the disguised one is gone.
 // Then the OSS SDK, with the owner's key pair, checks that the bucket holds
 // exactly the uploaded files' bytes and nothing else.
 //
@@ -80,6 +84,20 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Upload callbacks (on in local mode): a real PNG, and HTML disguised
+	// as one (the browser declares image/png for both, from the name).
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, image.NewRGBA(image.Rect(0, 0, 32, 32))); err != nil {
+		t.Fatal(err)
+	}
+	extra["photo.png"] = pngBuf.Bytes()
+	extra["disguised.png"] = []byte("<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>\n")
+	for _, name := range []string{"photo.png", "disguised.png"} {
+		if err := os.WriteFile(filepath.Join(dir, name), extra[name], 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want["photo.png"], wantType["photo.png"] = extra["photo.png"], "image/png"
 	want["random-64MiB.bin"], wantType["random-64MiB.bin"] = huge, "application/octet-stream"
 	want["form.txt"], wantType["form.txt"] = extra["form.txt"], "text/plain"
 
@@ -90,7 +108,9 @@ func TestBrowser(t *testing.T) {
 		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret,
 		"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "OSS_ENDPOINT=", "ALLOWED_ORIGINS=", "UPLOAD_PREFIX=",
 		"ALLOWED_CONTENT_TYPES=", "JWT_HS256_SECRET=", "JWT_PUBLIC_KEY=", "JWT_JWKS_URL=", "JWT_JWKS=",
-		"JWT_ISSUER=", "JWT_AUDIENCE=", "FC_RUNTIME_API=")
+		"JWT_ISSUER=", "JWT_AUDIENCE=", "FC_RUNTIME_API=",
+		// Upload callbacks on: the local OSS server calls the broker back.
+		"PUBLIC_BASE_URL=http://"+brokerAddr, "REJECTED_UPLOADS=")
 
 	outDir, err := filepath.Abs(filepath.Join("webtest", "out"))
 	if err != nil {
@@ -105,7 +125,8 @@ func TestBrowser(t *testing.T) {
 	cmd.Env = append(os.Environ(), "BROKER_URL=http://"+brokerAddr, "UPLOAD_FILES="+string(filesJSON),
 		"OUT_DIR="+outDir, "RESULT_FILE="+resultFile, "CHROMIUM="+chromiumPath,
 		"MULTIPART_FILE="+filepath.Join(dir, "random-64MiB.bin"), "FORM_FILE="+filepath.Join(dir, "form.txt"),
-		"FORM_BIG_FILE="+filepath.Join(dir, "too-big.bin"))
+		"FORM_BIG_FILE="+filepath.Join(dir, "too-big.bin"),
+		"GOOD_FILE="+filepath.Join(dir, "photo.png"), "DISGUISED_FILE="+filepath.Join(dir, "disguised.png"))
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	t.Logf("node --test browser.test.mjs (%s):\n%s", time.Since(start).Round(time.Millisecond), out)

@@ -126,7 +126,9 @@ func runDev(ossOnly, runtimeAPI bool) int {
 		return 0
 	}
 
-	h, closeFn, err := build(ctx, cfg, log, env.get, demoPage(cfg, env.get("JWT_HS256_SECRET")))
+	// The broker trusts the local OSS server's callback key, and only in
+	// local mode: no setting makes a deployed function trust another host.
+	h, closeFn, err := build(ctx, cfg, log, env.get, demoPage(cfg, env.get("JWT_HS256_SECRET")), oss.CallbackKeyURL())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "broker:", err)
 		return 1

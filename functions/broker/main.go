@@ -19,6 +19,8 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/broker"
 	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/fchttp"
+	"github.com/ossbroker/ossbroker/pkg/inspect"
+	"github.com/ossbroker/ossbroker/pkg/osscallback"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
@@ -73,7 +75,9 @@ func logWarnings(log *slog.Logger, cfg *config.Config) {
 
 // build turns a validated configuration into the HTTP API. A JWKS URL is
 // the only source that needs the network, and its first fetch is bounded.
-func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, extra http.Handler) (*broker.Broker, func(), error) {
+// trustedKeyURLs are callback public key URLs trusted besides OSS's own:
+// only local mode passes one (its OSS server's); no setting can.
+func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, extra http.Handler, trustedKeyURLs ...string) (*broker.Broker, func(), error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	verifier, err := auth.NewVerifier(ctx, auth.Config{
@@ -106,7 +110,25 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 		verifier.Close()
 		return nil, nil, err
 	}
+	var cbVerifier *osscallback.Verifier
+	var inspector *inspect.Inspector
+	if cfg.Callbacks.Enabled() {
+		cbVerifier = &osscallback.Verifier{Trusted: trustedKeyURLs}
+		inspector, err = inspect.New(inspect.Config{Store: store, Allowed: cfg.ContentTypes, MaxSize: cfg.MaxUploadBytes,
+			Action: inspect.Action(cfg.Callbacks.RejectAction)})
+		if err != nil {
+			verifier.Close()
+			return nil, nil, err
+		}
+	}
+	cbURL := ""
+	if cfg.Callbacks.Enabled() {
+		cbURL = cfg.Callbacks.URL()
+	}
 	b, err := broker.New(broker.Config{
+		CallbackURL:          cbURL,
+		CallbackVerifier:     cbVerifier,
+		Inspector:            inspector,
 		Auth:                 verifier,
 		Keys:                 cfg.Prefix,
 		Storage:              store,

@@ -289,14 +289,23 @@ func freeAddr(t *testing.T) string {
 func TestLocalMode(t *testing.T) {
 	t.Run("in-process", func(t *testing.T) { localMode(t, "-dev") })
 	t.Run("runtime-api", func(t *testing.T) { localMode(t, "-dev", "-runtime-api") })
+	// With PUBLIC_BASE_URL the local OSS server calls the broker back
+	// through the FC trigger, and the PUT's answer is the receipt.
+	t.Run("callbacks", func(t *testing.T) { localMode(t, "-dev", "callbacks") })
 }
 
 func localMode(t *testing.T, args ...string) {
 	data := t.TempDir()
 	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
+	callbacks := slices.Contains(args, "callbacks")
+	args = slices.DeleteFunc(args, func(a string) bool { return a == "callbacks" })
+	publicURL := ""
+	if callbacks {
+		publicURL = "http://" + brokerAddr
+	}
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), "BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+data,
-		"JWT_HS256_SECRET=", "OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "FC_RUNTIME_API=")
+		"JWT_HS256_SECRET=", "OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "FC_RUNTIME_API=", "PUBLIC_BASE_URL="+publicURL)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -358,6 +367,7 @@ func localMode(t *testing.T, args ...string) {
 		Headers     map[string]string
 	}
 	json.Unmarshal(body, &p)
+	var putBody []byte
 	put := func() int {
 		req, _ := http.NewRequest(p.Method, p.URL, strings.NewReader("hello\n"))
 		for k, v := range p.Headers {
@@ -367,11 +377,18 @@ func localMode(t *testing.T, args ...string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		putBody, _ = io.ReadAll(res.Body)
 		res.Body.Close()
 		return res.StatusCode
 	}
 	if s := put(); s != 200 {
-		t.Fatalf("PUT to the presigned URL: %d", s)
+		t.Fatalf("PUT to the presigned URL: %d %s", s, putBody)
+	}
+	var rc struct{ Verdict, DetectedType, Key string }
+	json.Unmarshal(putBody, &rc)
+	if _, hasCallback := p.Headers["x-oss-callback"]; hasCallback != callbacks ||
+		(callbacks && (rc.Verdict != "accepted" || rc.DetectedType != "text/plain")) || (!callbacks && len(putBody) != 0) {
+		t.Fatalf("callbacks %v: headers %v, PUT answered %s", callbacks, p.Headers, putBody)
 	}
 	if s := put(); s != 409 {
 		t.Fatalf("second PUT: %d, want 409", s)

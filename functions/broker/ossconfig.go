@@ -48,7 +48,9 @@ func printOSSConfig(stdout, stderr io.Writer, load func() (*config.Config, error
 // ramPolicy is the least privilege for the routes cfg enables: uploads
 // (PutObject, plus ListParts and AbortMultipartUpload when multipart is on,
 // i.e. a handle secret is configured) and, in a statement of its own,
-// presigned downloads (GetObject), both under the prefix. A route that
+// presigned downloads (GetObject), both under the prefix; with
+// PUBLIC_BASE_URL, inspection's GetObject and the verdict's DeleteObject or
+// PutObjectTagging, under the prefix too. A route that
 // needs more adds its statement here when it is enabled (Policy.Allow).
 func ramPolicy(cfg *config.Config) ossconfig.Policy {
 	actions := ossconfig.BrokerActions
@@ -58,6 +60,11 @@ func ramPolicy(cfg *config.Config) ossconfig.Policy {
 	p := ossconfig.RAMPolicy(cfg.Bucket, cfg.Prefix.Pattern(), actions)
 	if cfg.AllowDownloads {
 		p = p.Allow(cfg.Bucket, cfg.Prefix.Pattern(), ossconfig.DownloadActions...)
+	}
+	if cfg.Callbacks.Enabled() {
+		// Upload inspection reads each upload's first bytes and deletes or
+		// tags a rejected one (pkg/inspect), on the prefix.
+		p = p.Allow(cfg.Bucket, cfg.Prefix.Pattern(), slices.Concat(ossconfig.InspectActions, ossconfig.VerdictActions[cfg.Callbacks.RejectAction])...)
 	}
 	if len(cfg.Webhooks.Sources) > 0 {
 		// POST /v1/webhooks/{source} HEADs an event already stored, to tell

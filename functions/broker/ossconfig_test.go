@@ -128,3 +128,35 @@ func TestPrintRAMPolicyWebhooks(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintRAMPolicyCallbacks: PUBLIC_BASE_URL adds GetObject (inspection)
+// and the verdict's action, per REJECTED_UPLOADS, on the prefix; nothing
+// else changes, and without it none of them appear.
+func TestPrintRAMPolicyCallbacks(t *testing.T) {
+	for _, tc := range []struct{ base, action, want, not string }{
+		{"", "", "", "oss:GetObject"},
+		{"https://up.example.com", "", "oss:GetObject,oss:DeleteObject", "oss:PutObjectTagging"},
+		{"https://up.example.com", "tag", "oss:GetObject,oss:PutObjectTagging", "oss:DeleteObject"},
+	} {
+		vars := map[string]string{"JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": "users/{sub}/",
+			"PUBLIC_BASE_URL": tc.base, "REJECTED_UPLOADS": tc.action}
+		var out, errOut bytes.Buffer
+		if code := printOSSConfig(&out, &errOut, loader(vars), true, false); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		var policy struct {
+			Statement []struct{ Action, Resource []string }
+		}
+		if err := json.Unmarshal(out.Bytes(), &policy); err != nil {
+			t.Fatal(err)
+		}
+		last := policy.Statement[len(policy.Statement)-1]
+		if tc.want != "" && (len(policy.Statement) != 2 || strings.Join(last.Action, ",") != tc.want ||
+			strings.Join(last.Resource, ",") != "acs:oss:*:*:examplebucket/users/*/*") {
+			t.Errorf("%+v:\n%s", tc, out.String())
+		}
+		if strings.Contains(out.String(), tc.not) {
+			t.Errorf("%+v: %s is in the policy:\n%s", tc, tc.not, out.String())
+		}
+	}
+}

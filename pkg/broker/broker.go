@@ -14,6 +14,7 @@
 //	POST /v1/multipart/complete     assemble the parts into the object
 //	POST /v1/multipart/abort        cancel the upload
 //	POST /v1/webhooks/{source}      signed webhook, stored once (webhooks.go)
+//	POST /v1/callbacks/oss          OSS upload callback: inspect, answer the receipt (callbacks.go)
 //	GET  /healthz                   liveness, no auth
 //	GET  /openapi.yaml              the OpenAPI 3.1 description, no auth
 //	OPTIONS *                       CORS preflight for ALLOWED_ORIGINS
@@ -29,8 +30,10 @@ import (
 	"time"
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
+	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
+	"github.com/ossbroker/ossbroker/pkg/osscallback"
 	"github.com/ossbroker/ossbroker/pkg/requestid"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
@@ -78,6 +81,14 @@ type Config struct {
 	MultipartTTL      time.Duration
 	MaxMultipartBytes int64
 
+	// Upload callbacks and inspection (callbacks.go). CallbackURL, set,
+	// puts an OSS callback to it on presigned PUTs and PostObject forms;
+	// CallbackVerifier checks POST /v1/callbacks/oss; Inspector judges
+	// uploads there and at multipart complete. Set all three or none.
+	CallbackURL      string
+	CallbackVerifier *osscallback.Verifier
+	Inspector        *inspect.Inspector
+
 	// Extra serves GET/HEAD requests no API route claims, without auth
 	// (local mode's demo page). Nil means 404.
 	Extra http.Handler
@@ -92,6 +103,8 @@ type Broker struct {
 	log   *slog.Logger
 	now   func() time.Time
 	hooks webhooks
+	// cbParam is the x-oss-callback value ("" without callbacks).
+	cbParam string
 }
 
 // New checks cfg and returns the handler.
@@ -113,6 +126,12 @@ func New(cfg Config) (*Broker, error) {
 	}
 	if err := b.initWebhooks(); err != nil {
 		return nil, err
+	}
+	if (cfg.CallbackURL != "") != (cfg.Inspector != nil) || (cfg.CallbackURL != "") != (cfg.CallbackVerifier != nil) {
+		return nil, errors.New("broker: CallbackURL, CallbackVerifier and Inspector go together")
+	}
+	if cfg.CallbackURL != "" {
+		b.cbParam = callbackParam(cfg.CallbackURL)
 	}
 	return b, nil
 }
@@ -152,6 +171,10 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/v1/presign":
 		if err = allow(r, http.MethodPost); err == nil {
 			err = b.presign(rec, r)
+		}
+	case path == callbackPath:
+		if err = allow(r, http.MethodPost); err == nil {
+			err = b.ossCallback(rec, r)
 		}
 	case uploadRoutes[path] != nil:
 		if err = allow(r, http.MethodPost); err == nil {

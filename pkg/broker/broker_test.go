@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +17,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +27,10 @@ import (
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
 	"github.com/ossbroker/ossbroker/pkg/broker"
+	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
+	"github.com/ossbroker/ossbroker/pkg/osscallback"
 	"github.com/ossbroker/ossbroker/pkg/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
@@ -55,6 +60,10 @@ type env struct {
 	ossURL  string
 	logs    *syncBuffer
 	handler *broker.Broker
+	emu     *ossemu.Server // the local OSS server
+	// keyDials counts connections the callback verifier made to any host
+	// but the local OSS server (callbacks on).
+	keyDials *atomic.Int64
 }
 
 type options struct {
@@ -74,6 +83,15 @@ type options struct {
 	scopeClaim    string           // JWT_SCOPE_CLAIM
 	noHandles     bool             // no handle secret: multipart off
 	now           func() time.Time // the broker's clock (handle expiry)
+
+	// callbacks turns on upload callbacks and inspection; rejectAction is
+	// REJECTED_UPLOADS (default delete); callbackURL overrides the URL OSS
+	// calls (default: this broker's /v1/callbacks/oss); callbackKey signs
+	// the local OSS server's callbacks.
+	callbacks    bool
+	rejectAction inspect.Action
+	callbackURL  string
+	callbackKey  *rsa.PrivateKey
 }
 
 const stsToken = "CAIS-sts-security-token-for-tests-0123456789"
@@ -94,6 +112,18 @@ func newEnv(t *testing.T, o options) *env {
 		t.Fatal(err)
 	}
 	ram := ossemu.User{AccessKeyID: ramID, AccessKeySecret: ramSecret, Policy: ossemu.PutPolicy(bucket, keys.Pattern())}
+	if o.callbacks {
+		verdict := "oss:DeleteObject"
+		if o.rejectAction == inspect.Tag {
+			verdict = "oss:PutObjectTagging"
+		}
+		pol, err := ossemu.ParsePolicy([]byte(`{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject","oss:ListParts",` +
+			`"oss:AbortMultipartUpload","oss:GetObject","` + verdict + `"],"Resource":["acs:oss:*:*:` + bucket + `/` + keys.Pattern() + `*"]}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ram.Policy = pol
+	}
 	if o.ramPolicy != nil {
 		ram.Policy = o.ramPolicy
 	}
@@ -108,10 +138,11 @@ func newEnv(t *testing.T, o options) *env {
 		ossLog = slog.New(slog.NewJSONHandler(o.ossLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	srv, err := ossemu.New(ossemu.Config{
-		Region:  region,
-		Buckets: []string{bucket},
-		Users:   []ossemu.User{ram, {AccessKeyID: ownerID, AccessKeySecret: ownerSecret}},
-		Logger:  ossLog,
+		Region:      region,
+		Buckets:     []string{bucket},
+		Users:       []ossemu.User{ram, {AccessKeyID: ownerID, AccessKeySecret: ownerSecret}},
+		Logger:      ossLog,
+		CallbackKey: o.callbackKey,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +187,33 @@ func newEnv(t *testing.T, o options) *env {
 		}
 		handles, _ = uploadhandle.New(hk)
 	}
+	hs := httptest.NewUnstartedServer(nil)
+	var cbURL string
+	var cbVerifier *osscallback.Verifier
+	var inspector *inspect.Inspector
+	keyDials := &atomic.Int64{}
+	if o.callbacks {
+		cbURL = "http://" + hs.Listener.Addr().String() + "/v1/callbacks/oss"
+		if o.callbackURL != "" {
+			cbURL = o.callbackURL
+		}
+		// Keys come from the local OSS server only; a connection to any
+		// other address is counted and refused.
+		cbVerifier = &osscallback.Verifier{Trusted: []string{srv.CallbackKeyURL()}, Client: &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+				if a != addr.String() {
+					keyDials.Add(1)
+					return nil, errors.New("test: dial to " + a + " refused")
+				}
+				return (&net.Dialer{}).DialContext(ctx, network, a)
+			}}}}
+		inspector, err = inspect.New(inspect.Config{Store: store, Allowed: types, MaxSize: 100 << 20, Action: o.rejectAction})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	b, err := broker.New(broker.Config{
+		CallbackURL: cbURL, CallbackVerifier: cbVerifier, Inspector: inspector,
 		Auth: verifier, Keys: keys, Storage: store,
 		ContentTypes: types,
 		PresignTTL:   15 * time.Minute, PresignMaxTTL: time.Hour,
@@ -170,11 +227,12 @@ func newEnv(t *testing.T, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(b)
+	hs.Config.Handler = b
+	hs.Start()
 	t.Cleanup(hs.Close)
 	owner := oss.NewClient(oss.LoadDefaultConfig().WithRegion(region).WithEndpoint(ossURL).
 		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(ownerID, ownerSecret)))
-	return &env{t: t, url: hs.URL, oss: owner, ossURL: ossURL, logs: logs, handler: b}
+	return &env{t: t, url: hs.URL, oss: owner, ossURL: ossURL, logs: logs, handler: b, emu: srv, keyDials: keyDials}
 }
 
 func token(t *testing.T, sub string, mutate func(jwt.MapClaims)) string {

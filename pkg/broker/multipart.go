@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
+	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/requestid"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
@@ -392,10 +393,38 @@ func (b *Broker) multipartComplete(w http.ResponseWriter, r *http.Request) *apiE
 	if err != nil {
 		return b.multipartError(r.Context(), err)
 	}
+	if b.cfg.Inspector != nil {
+		return b.completeWithReceipt(w, r, c)
+	}
 	w.Header().Set("Location", objectsPrefix+escapeKey(c.Key))
 	writeJSON(w, http.StatusCreated, &objectResponse{
 		Bucket: c.Bucket, Key: c.Key, Size: total, ETag: etag, ContentType: c.ContentType,
 	})
+	return nil
+}
+
+// completeReceipt is the multipart complete answer with inspection on: the
+// receipt an upload callback answers, plus the content type as before.
+type completeReceipt struct {
+	inspect.Receipt
+	ContentType string `json:"contentType"`
+}
+
+// completeWithReceipt inspects the assembled object, as the callback route
+// does for single uploads: 201 with the receipt when accepted, 200 with it
+// when rejected (the object is then deleted or tagged). A failed inspection
+// is an error answer, never "accepted".
+func (b *Broker) completeWithReceipt(w http.ResponseWriter, r *http.Request, c uploadhandle.Claims) *apiError {
+	rec, aerr := b.inspect(r.Context(), inspect.Request{Bucket: c.Bucket, Key: c.Key, Size: c.Size, MaxSize: b.maxMultipartBytes()}, requestid.From(r.Context()))
+	if aerr != nil {
+		return aerr
+	}
+	status := http.StatusOK
+	if rec.Verdict == inspect.Accepted {
+		status = http.StatusCreated
+		w.Header().Set("Location", objectsPrefix+escapeKey(c.Key))
+	}
+	writeJSON(w, status, &completeReceipt{Receipt: rec, ContentType: c.ContentType})
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
@@ -75,6 +76,13 @@ func (b *Broker) putObject(w http.ResponseWriter, r *http.Request, rawKey string
 	case err != nil:
 		return errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
 	}
+	if b.cfg.Inspector != nil {
+		// Inspection on: judge the bytes before they are stored, by the
+		// rule the callback route applies, so nothing is stored to undo.
+		if detected, reason := b.cfg.Inspector.Judge(ct, body, int64(len(body)), b.cfg.MaxDirectUploadBytes); reason != "" {
+			return contentRefused(reason, ct, detected)
+		}
+	}
 	obj, err := b.cfg.Storage.Put(r.Context(), storage.Upload{
 		Key: key, ContentType: ct, ContentMD5: md5, Overwrite: overwrite,
 	}, body)
@@ -86,6 +94,15 @@ func (b *Broker) putObject(w http.ResponseWriter, r *http.Request, rawKey string
 		Bucket: obj.Bucket, Key: obj.Key, Size: obj.Size, ETag: obj.ETag, ContentType: obj.ContentType,
 	})
 	return nil
+}
+
+// contentRefused is the 415 of a direct upload whose bytes inspection
+// refuses.
+func contentRefused(reason, declared, detected string) *apiError {
+	if reason == inspect.ReasonTypeMismatch {
+		return errorf(http.StatusUnsupportedMediaType, reason, "the content is "+quote(detected)+", not the declared "+quote(declared))
+	}
+	return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "the content is "+quote(detected)+", which is not allowed")
 }
 
 func (b *Broker) tooLarge() *apiError {

@@ -174,6 +174,8 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 	}...)
 	// Batch presign, presign-post, presign-get and multipart (openapi_routes_test.go).
 	cases = append(cases, uploadRouteSpecCases(t)...)
+	// Upload callbacks and receipts (callbacks_test.go).
+	cases = append(cases, callbackSpecCases(t)...)
 	// OPTIONS on every path, from an allowed and a refused origin.
 	for _, p := range append([]string{"/v1/presign", "/v1/objects/exampledir/a.txt", "/v1/webhooks/gh", "/healthz", "/openapi.yaml"}, uploadRoutePaths...) {
 		pre := map[string]string{"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}
@@ -278,7 +280,7 @@ func TestOpenAPIListsEveryErrorCode(t *testing.T) {
 	}
 	for _, want := range []string{"invalid_request", "invalid_key", "unauthorized", "key_outside_prefix", "origin_not_allowed",
 		"not_found", "method_not_allowed", "object_exists", "payload_too_large", "unsupported_media_type", "storage_unavailable", "internal",
-		"insufficient_scope", "invalid_handle", "upload_not_found", "invalid_part", "invalid_part_order", "part_too_small", "multipart_unavailable"} {
+		"insufficient_scope", "invalid_handle", "upload_not_found", "invalid_part", "invalid_part_order", "part_too_small", "multipart_unavailable", "invalid_callback"} {
 		if !slices.Contains(listed, want) {
 			t.Errorf("error code %q is not in the document's enum %v", want, listed)
 		}

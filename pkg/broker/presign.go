@@ -186,6 +186,10 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 		return nil, aerr
 	}
 	u.Key = key
+	if b.cbParam != "" {
+		u.Callback = b.cbParam
+		u.CallbackVar = encodeVars(callbackVars(r, p, req.ContentType, u.ContentLength, b.cfg.MaxUploadBytes))
+	}
 
 	ttl, aerr := b.ttl(req.ExpiresIn)
 	if aerr != nil {

@@ -77,10 +77,15 @@ func (b *Broker) presignPost(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr != nil {
 		return aerr
 	}
-	f, err := b.cfg.Storage.PresignPost(r.Context(), storage.PostUpload{
+	pu := storage.PostUpload{
 		Key: key, ContentType: req.ContentType, MaxBytes: limit, Overwrite: req.Overwrite,
 		ContentDisposition: req.ContentDisposition, CacheControl: req.CacheControl,
-	}, ttl)
+	}
+	if b.cbParam != "" {
+		pu.Callback = b.cbParam
+		pu.CallbackVars = callbackVars(r, p, req.ContentType, nil, limit)
+	}
+	f, err := b.cfg.Storage.PresignPost(r.Context(), pu, ttl)
 	if err != nil {
 		return b.storageError(r.Context(), err)
 	}

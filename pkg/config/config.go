@@ -72,6 +72,8 @@ type Config struct {
 	// Warnings are valid but risky settings, for the caller to log once at
 	// startup (a JWT key source without JWT_ISSUER or JWT_AUDIENCE).
 	Warnings []string
+
+	Callbacks Callbacks // PUBLIC_BASE_URL, REJECTED_UPLOADS (callbacks.go)
 }
 
 // JWT holds exactly one key source and the claim checks.
@@ -148,6 +150,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.Multipart = l.multipart(c.AccessKeySecret, c.JWT.HS256Secret)
 	c.AllowDownloads = l.boolean("ALLOW_DOWNLOADS")
 	c.Webhooks = l.webhooks()
+	c.Callbacks = l.callbacks()
 
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)

@@ -415,3 +415,42 @@ func ExtensionFor(contentType string) string {
 	}
 	return extensions[strings.ToLower(mt)]
 }
+
+// Within checks a key when the caller's claims are not at hand (an OSS
+// upload callback, an OSS event): a valid key, not a folder, under the
+// prefix with each placeholder standing for one segment a claim could hold
+// (the same rules as Resolve's). Errors wrap ErrInvalid or ErrOutsidePrefix.
+func (p *Policy) Within(key string) error {
+	if err := Validate(key); err != nil {
+		return err
+	}
+	if strings.HasSuffix(key, "/") {
+		return fmt.Errorf("%w: a folder is not an object", ErrInvalid)
+	}
+	seen := segmentClaims{}
+	rest := key
+	for _, pt := range p.parts {
+		if pt.claim == "" {
+			if !strings.HasPrefix(rest, pt.lit) {
+				return p.outside()
+			}
+			rest = rest[len(pt.lit):]
+			continue
+		}
+		seg, after, ok := strings.Cut(rest, "/")
+		if !ok {
+			return p.outside()
+		}
+		if prev, dup := seen[pt.claim]; dup && prev != seg {
+			return p.outside() // one claim, two values
+		}
+		seen[pt.claim] = seg
+		rest = after
+	}
+	return p.match(key, seen)
+}
+
+// segmentClaims are claim values read from a key's own segments.
+type segmentClaims map[string]string
+
+func (c segmentClaims) Claim(name string) (string, bool) { v, ok := c[name]; return v, ok }

@@ -449,3 +449,35 @@ func TestResolveAllocs(t *testing.T) {
 		t.Fatalf("Resolve of a folder allocates %v times, want 1", n)
 	}
 }
+
+func TestWithin(t *testing.T) {
+	for _, tc := range []struct {
+		template, key string
+		want          error
+	}{
+		{"exampledir/", "exampledir/a.png", nil},
+		{"exampledir/", "exampledir/a/b/c.png", nil},
+		{"exampledir/", "exampledir2/a.png", ErrOutsidePrefix},
+		{"exampledir/", "exampledir/", ErrInvalid},
+		{"exampledir/", "exampledir/a/", ErrInvalid},
+		{"exampledir/", "exampledir/../x", ErrInvalid},
+		{"exampledir/", "other/a.png", ErrOutsidePrefix},
+		{"exampledir/{sub}/", "exampledir/alice/a.png", nil},
+		{"exampledir/{sub}/", "exampledir/alice", ErrOutsidePrefix},
+		{"exampledir/{sub}/", "exampledir/../a.png", ErrInvalid},
+		{"exampledir/{sub}/", "exampledir//a.png", ErrInvalid},
+		{"t/{tenant}/u/{sub}/", "t/acme/u/bob/x.txt", nil},
+		{"t/{tenant}/u/{sub}/", "t/acme/v/bob/x.txt", ErrOutsidePrefix},
+		{"{sub}/x/{sub}/", "a/x/a/k", nil},
+		{"{sub}/x/{sub}/", "a/x/b/k", ErrOutsidePrefix},
+	} {
+		p, err := NewPolicy(tc.template)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = p.Within(tc.key)
+		if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
+			t.Errorf("%q.Within(%q) = %v, want %v", tc.template, tc.key, err, tc.want)
+		}
+	}
+}

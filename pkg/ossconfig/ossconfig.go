@@ -26,6 +26,17 @@ var DownloadActions = []string{"oss:GetObject"}
 // mismatched part), and it aborts on request.
 var MultipartActions = []string{"oss:ListParts", "oss:AbortMultipartUpload"}
 
+// InspectActions are what upload inspection needs (PUBLIC_BASE_URL set):
+// one ranged GET of each upload's first bytes.
+var InspectActions = []string{"oss:GetObject"}
+
+// VerdictActions are what a rejection does, per REJECTED_UPLOADS: delete the
+// object, or tag it.
+var VerdictActions = map[string][]string{
+	"delete": {"oss:DeleteObject"},
+	"tag":    {"oss:PutObjectTagging"},
+}
+
 // Policy is a RAM policy document in the OSS docs' format (Version "1").
 type Policy struct {
 	Version   string
@@ -79,8 +90,9 @@ type CORSRule struct {
 }
 
 // Browser uploads with presigned URLs: the PUT carries Content-Type, the
-// signed x-oss-* headers (forbid-overwrite, meta) and, when the caller asked
-// for one, Content-MD5. A PostObject form is a POST, and a page that fetches
+// signed x-oss-* headers (forbid-overwrite, meta, and with PUBLIC_BASE_URL
+// the upload callback's x-oss-callback and x-oss-callback-var) and, when
+// the caller asked for one, Content-MD5. A PostObject form is a POST, and a page that fetches
 // a presigned download sends a GET. The page reads ETag (multipart parts)
 // and OSS's request id.
 var (

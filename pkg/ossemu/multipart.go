@@ -195,8 +195,12 @@ func errMalformedXML() *ossError {
 // completeUpload checks the part list as OSS does (ascending numbers,
 // known parts with matching ETags, non-last parts >= 100 KiB), assembles
 // the object and commits it, honouring forbid-overwrite.
-func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, bucket, key, id string) *ossError {
+func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, bucket, key, id, reqID string) *ossError {
 	enc, encType, e := encoder(r)
+	if e != nil {
+		return e
+	}
+	cb, e := parseCallback(r.Header.Get("x-oss-callback"), r.Header.Get("x-oss-callback-var"))
 	if e != nil {
 		return e
 	}
@@ -280,6 +284,10 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, bucket, 
 	s.mp.remove(id)
 	w.Header().Set("ETag", m.ETag)
 	w.Header().Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	if cb != nil {
+		s.callback(w, r, cb, s.sysVars(r, &m, reqID, "CompleteMultipartUpload"))
+		return nil
+	}
 	loc := "http://" + r.Host + "/" + bucket + "/" + escape(key, false)
 	return writeXML(w, http.StatusOK, completeResult{EncodingType: encType, Location: loc, Bucket: bucket, Key: enc(key), ETag: m.ETag})
 }

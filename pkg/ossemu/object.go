@@ -140,8 +140,12 @@ func (s *Server) commitObject(b *blob, m *objMeta, forbid bool) *ossError {
 	return nil
 }
 
-func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key string) *ossError {
+func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key, reqID string) *ossError {
 	want, e := contentMD5(r)
+	if e != nil {
+		return e
+	}
+	cb, e := parseCallback(r.Header.Get("x-oss-callback"), r.Header.Get("x-oss-callback-var"))
 	if e != nil {
 		return e
 	}
@@ -162,6 +166,10 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key s
 	}
 	h := w.Header()
 	setDigests(h, m.ETag, m.MD5, m.CRC64)
+	if cb != nil {
+		s.callback(w, r, cb, s.sysVars(r, m, reqID, "PutObject"))
+		return nil
+	}
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
 	return nil

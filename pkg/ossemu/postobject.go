@@ -37,12 +37,12 @@ func errPolicy(status int, msg, ec string) *ossError {
 // Every check runs when the file part begins (it must come last), so a
 // refused upload never reads, let alone stores, the file.
 func (s *Server) postObject(w http.ResponseWriter, r *http.Request, reqID, bucket string) {
-	if e := s.servePost(w, r, bucket); e != nil {
+	if e := s.servePost(w, r, bucket, reqID); e != nil {
 		s.writeError(w, r, reqID, e)
 	}
 }
 
-func (s *Server) servePost(w http.ResponseWriter, r *http.Request, bucket string) *ossError {
+func (s *Server) servePost(w http.ResponseWriter, r *http.Request, bucket, reqID string) *ossError {
 	_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if params["boundary"] == "" {
 		return invalidArg("", "The multipart/form-data boundary is missing.", "Content-Type", "")
@@ -60,7 +60,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, bucket string
 		}
 		name := strings.ToLower(p.FormName())
 		if name == "file" {
-			return s.postFile(w, r, bucket, form, p, body)
+			return s.postFile(w, r, bucket, reqID, form, p, body)
 		}
 		limit := int64(maxFormField)
 		if name == "policy" {
@@ -96,7 +96,7 @@ type postPolicy struct {
 	Conditions []json.RawMessage `json:"conditions"`
 }
 
-func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket string, form map[string]string, file *multipart.Part, body *countingReader) *ossError {
+func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket, reqID string, form map[string]string, file *multipart.Part, body *countingReader) *ossError {
 	key := form["key"]
 	if fn := file.FileName(); fn != "" {
 		key = strings.ReplaceAll(key, "${filename}", fn)
@@ -128,6 +128,21 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket string,
 	lengthRange, e := checkPolicyConditions(pol.Conditions, form)
 	if e != nil {
 		return e
+	}
+	// A form's callback is the callback field; its variables are the
+	// x:name fields.
+	var cb *callbackSpec
+	if form["callback"] != "" {
+		vars := map[string]string{}
+		for k, v := range form {
+			if strings.HasPrefix(k, "x:") {
+				vars[k] = v
+			}
+		}
+		js, _ := json.Marshal(vars)
+		if cb, e = parseCallback(form["callback"], base64.StdEncoding.EncodeToString(js)); e != nil {
+			return e
+		}
 	}
 	// The signature covers the policy only; RAM decides what it may write.
 	if e := s.authorize(principal{user: user}, "oss:PutObject", s.objectARN(bucket, key)); e != nil {
@@ -203,6 +218,10 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket string,
 	}
 	h := w.Header()
 	setDigests(h, m.ETag, m.MD5, m.CRC64)
+	if cb != nil {
+		s.callback(w, r, cb, s.sysVars(r, m, reqID, "PostObject"))
+		return nil
+	}
 	if status == http.StatusCreated {
 		type postResponse struct {
 			XMLName  xml.Name `xml:"PostResponse"`

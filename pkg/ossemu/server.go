@@ -5,6 +5,7 @@
 package ossemu
 
 import (
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,16 @@ type Config struct {
 	MaxObjectSize int64      // 0 = 5 GiB; caps a PutObject body and each part
 	Now           func() time.Time
 	Logger        *slog.Logger // nil = discard; secrets, signatures, tokens and query strings are never logged
+
+	// Upload callbacks (callback.go). CallbackKey signs them (nil: a
+	// 2048-bit key made on first use); CallbackKeyURL is the public key URL
+	// they name (empty: CallbackKeyPath on the first Listen address);
+	// CallbackTimeout bounds each (0: OSS's 5 s); CallbackClient sends them
+	// (nil: a plain client that follows no redirect).
+	CallbackKey     *rsa.PrivateKey
+	CallbackKeyURL  string
+	CallbackTimeout time.Duration
+	CallbackClient  *http.Client
 }
 
 // User is a key pair and the principal it stands for.
@@ -50,7 +61,11 @@ type Server struct {
 	keys    keyCache
 	mp      uploadTable
 
+	cbOnce sync.Once
+	cbKey  *rsa.PrivateKey
+
 	mu       sync.Mutex
+	addr     string // first Listen address
 	srvs     []*http.Server
 	inflight atomic.Int64 // handlers running; lets tests wait without sleeping
 }
@@ -115,6 +130,9 @@ func (s *Server) Listen(addr string) (net.Addr, error) {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 	s.mu.Lock()
 	s.srvs = append(s.srvs, srv)
+	if s.addr == "" {
+		s.addr = ln.Addr().String()
+	}
 	s.mu.Unlock()
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -186,6 +204,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, reqID, errInternal())
 		}
 	}()
+	if r.URL.Path == CallbackKeyPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.serveCallbackKey(w, r)
+		return
+	}
 	t := s.resolve(r)
 	s.log.Debug("ossemu request", "request_id", reqID, "method", r.Method, "bucket", t.bucket, "key", t.key)
 
@@ -237,7 +259,7 @@ type operation struct {
 
 // unsupported subresources are refused rather than mistaken for plain
 // object operations.
-var unsupported = []string{"acl", "tagging", "symlink", "append", "restore", "cors", "lifecycle",
+var unsupported = []string{"acl", "symlink", "append", "restore", "cors", "lifecycle",
 	"referer", "logging", "website", "policy", "versioning", "versions", "versionId", "x-oss-process",
 	"location", "bucketInfo", "stat", "qos", "encryption", "replication", "worm", "inventory", "delete", "callback"}
 
@@ -270,6 +292,23 @@ func (s *Server) route(r *http.Request, t target) (operation, *ossError) {
 	op := func(action string, f func(w http.ResponseWriter, r *http.Request, reqID string) *ossError) (operation, *ossError) {
 		return operation{action, arn, f}, nil
 	}
+	if q.Has("tagging") {
+		switch r.Method {
+		case http.MethodPut:
+			return op("oss:PutObjectTagging", func(w http.ResponseWriter, r *http.Request, _ string) *ossError {
+				return s.putTagging(w, r, b, k)
+			})
+		case http.MethodGet:
+			return op("oss:GetObjectTagging", func(w http.ResponseWriter, r *http.Request, _ string) *ossError {
+				return s.getTagging(w, b, k)
+			})
+		case http.MethodDelete:
+			return op("oss:DeleteObjectTagging", func(w http.ResponseWriter, r *http.Request, _ string) *ossError {
+				return s.deleteTagging(w, b, k)
+			})
+		}
+		return operation{}, errMethodNotAllowed()
+	}
 	switch r.Method {
 	case http.MethodPut:
 		if r.Header.Get("x-oss-copy-source") != "" {
@@ -280,8 +319,8 @@ func (s *Server) route(r *http.Request, t target) (operation, *ossError) {
 				return s.uploadPart(w, r, b, k, upID, q.Get("partNumber"), q.Has("partNumber"))
 			})
 		}
-		return op("oss:PutObject", func(w http.ResponseWriter, r *http.Request, _ string) *ossError {
-			return s.putObject(w, r, b, k)
+		return op("oss:PutObject", func(w http.ResponseWriter, r *http.Request, reqID string) *ossError {
+			return s.putObject(w, r, b, k, reqID)
 		})
 	case http.MethodGet, http.MethodHead:
 		if q.Has("uploadId") && r.Method == http.MethodGet {
@@ -308,8 +347,8 @@ func (s *Server) route(r *http.Request, t target) (operation, *ossError) {
 			})
 		}
 		if q.Has("uploadId") {
-			return op("oss:PutObject", func(w http.ResponseWriter, r *http.Request, _ string) *ossError {
-				return s.completeUpload(w, r, b, k, upID)
+			return op("oss:PutObject", func(w http.ResponseWriter, r *http.Request, reqID string) *ossError {
+				return s.completeUpload(w, r, b, k, upID, reqID)
 			})
 		}
 	}

@@ -39,6 +39,7 @@ type objMeta struct {
 	ContentType  string
 	Headers      map[string]string `json:",omitempty"` // Cache-Control etc., canonical names
 	UserMeta     map[string]string `json:",omitempty"` // x-oss-meta-*, lowercase names
+	Tags         map[string]string `json:",omitempty"` // object tagging
 	LastModified time.Time
 	DataFile     string `json:",omitempty"` // folder store: file name in the bucket folder
 
@@ -310,6 +311,25 @@ func (st *store) delete(bucket, key string) error {
 		os.Remove(filepath.Join(bd, m.DataFile))
 	}
 	delete(st.obj[bucket], key)
+	return nil
+}
+
+// setTags replaces the object's tags (nil removes them).
+func (st *store) setTags(bucket, key string, tags map[string]string) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	m, ok := st.obj[bucket][key]
+	if !ok {
+		return os.ErrNotExist
+	}
+	c := *m
+	c.Tags = tags
+	if st.dir != "" {
+		if err := st.writeSidecar(&c); err != nil {
+			return err
+		}
+	}
+	st.obj[bucket][key] = &c
 	return nil
 }
 

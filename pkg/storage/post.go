@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -29,6 +30,10 @@ type PostUpload struct {
 	// only the fields a policy names).
 	ContentDisposition string
 	CacheControl       string
+	// Callback is the form's callback field (base64 JSON, see Callback)
+	// and CallbackVars its x:name fields; the policy pins each one.
+	Callback     string
+	CallbackVars map[string]string
 }
 
 // PostForm is what a browser needs for PostObject: a multipart/form-data
@@ -136,6 +141,19 @@ func SignPost(in PostSigning) PostForm {
 	if !u.Overwrite {
 		fields["x-oss-forbid-overwrite"] = "true"
 		conds = append(conds, []any{"eq", "$x-oss-forbid-overwrite", "true"})
+	}
+	if u.Callback != "" {
+		fields["callback"] = u.Callback
+		conds = append(conds, map[string]string{"callback": u.Callback})
+		names := make([]string, 0, len(u.CallbackVars))
+		for k := range u.CallbackVars {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		for _, k := range names {
+			fields[k] = u.CallbackVars[k]
+			conds = append(conds, []any{"eq", "$" + k, u.CallbackVars[k]})
+		}
 	}
 	policy := PostPolicy(in.Expires, conds)
 	b64 := base64.StdEncoding.EncodeToString(policy)

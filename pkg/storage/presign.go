@@ -35,7 +35,8 @@ import (
 // What it covers is exactly what Upload can express: PUT of one object with
 // Content-Type, Content-MD5, Content-Length, Content-Disposition and
 // Cache-Control (the last three as additional headers),
-// x-oss-forbid-overwrite and x-oss-meta-*, with an optional STS token.
+// x-oss-forbid-overwrite, x-oss-callback, x-oss-callback-var and
+// x-oss-meta-*, with an optional STS token.
 
 const (
 	v4Algorithm  = "OSS4-HMAC-SHA256"
@@ -189,6 +190,12 @@ func (p *presigner) presign(cr credentials.Credentials, u *Upload, now, expires 
 	}
 	if u.ContentType != "" {
 		hs = append(hs, signedHeader{"content-type", u.ContentType})
+	}
+	if u.Callback != "" {
+		hs = append(hs, signedHeader{"x-oss-callback", u.Callback})
+	}
+	if u.CallbackVar != "" {
+		hs = append(hs, signedHeader{"x-oss-callback-var", u.CallbackVar})
 	}
 	if !u.Overwrite {
 		hs = append(hs, signedHeader{"x-oss-forbid-overwrite", "true"})

@@ -146,6 +146,10 @@ type Upload struct {
 	// Content-MD5 by default).
 	ContentDisposition string
 	CacheControl       string
+	// Callback and CallbackVar are the x-oss-callback and
+	// x-oss-callback-var values (base64 JSON, see Callback), signed like
+	// every x-oss-* header, so the uploader must send them unchanged.
+	Callback, CallbackVar string
 }
 
 // additionalHeaders are the headers a presigned PUT signs beyond V4's
@@ -173,6 +177,12 @@ func (u *Upload) request(bucket string) *oss.PutObjectRequest {
 	}
 	if !u.Overwrite {
 		req.ForbidOverwrite = oss.Ptr("true")
+	}
+	if u.Callback != "" {
+		req.Callback = &u.Callback
+	}
+	if u.CallbackVar != "" {
+		req.CallbackVar = &u.CallbackVar
 	}
 	return req
 }
@@ -228,7 +238,13 @@ func (c *Client) Put(ctx context.Context, u Upload, body []byte) (Object, error)
 		return Object{}, fmt.Errorf("put %q: %w", u.Key, ErrBadDigest)
 	}
 	u.ContentMD5 = digest
-	u.ContentLength = oss.Ptr(int64(len(body)))
+	// Content-MD5 pins the bytes; the length is signed only for a non-empty
+	// body, since net/http sends no Content-Length header for an empty one
+	// and a signed but absent header fails at OSS.
+	u.ContentLength = nil
+	if len(body) > 0 {
+		u.ContentLength = oss.Ptr(int64(len(body)))
+	}
 	req := u.request(c.bucket)
 	req.Body = bytes.NewReader(body)
 	ctx, cancel := c.bound(ctx)

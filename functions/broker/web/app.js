@@ -73,7 +73,9 @@ function addRow(file) {
   bar.append(progress, pct);
   const status = el('p', 'upload-status', 'Asking the broker for a presigned URL…');
   status.setAttribute('role', 'status');
-  li.append(head, bar, status);
+  const receiptLine = el('p', 'upload-receipt');
+  receiptLine.hidden = true;
+  li.append(head, bar, status, receiptLine);
   list.append(li);
   return {
     progress(p) {
@@ -93,7 +95,44 @@ function addRow(file) {
       li.dataset.error = text;
       this.state('error', text);
     },
+    // receipt shows the broker's verdict on what was stored (upload
+    // callbacks on): accepted is done; rejected is an error, the object
+    // deleted or tagged.
+    receipt(rc) {
+      li.dataset.verdict = rc.verdict;
+      li.dataset.detectedType = rc.detectedType;
+      li.dataset.receipt = JSON.stringify(rc);
+      receiptLine.hidden = false;
+      receiptLine.textContent = rc.verdict === 'accepted'
+        ? `Accepted: the content is ${rc.detectedType} (declared ${rc.declaredType}), ${rc.size} bytes.`
+        : `Rejected (${rc.reason}): the content is ${rc.detectedType}, declared ${rc.declaredType}; the object was ${rc.action}.`;
+      if (rc.verdict === 'accepted') {
+        this.done(rc.key, rc.etag);
+      } else {
+        this.progress(100);
+        this.fail(`Rejected: ${rc.reason}`);
+      }
+    },
   };
+}
+
+// finish shows what OSS answered a stored upload: with upload callbacks on
+// it is the broker's receipt (JSON); 203 CallbackFailed means stored, the
+// verdict pending; otherwise (callbacks off) the stored key and ETag.
+function finish(row, key, r) {
+  if (r.status === 203) {
+    row.progress(100);
+    row.state('done', `Stored as ${key}, verdict pending (OSS could not call the broker back: ${ossError(r.text)})`);
+    return;
+  }
+  let rc = null;
+  try {
+    rc = r.text ? JSON.parse(r.text) : null;
+  } catch {
+    rc = null;
+  }
+  if (rc && rc.verdict) row.receipt(rc);
+  else row.done(key, r.etag);
 }
 
 async function upload(file, key, token, overwrite, row) {
@@ -132,7 +171,7 @@ async function upload(file, key, token, overwrite, row) {
   });
   xhr.addEventListener('load', () => {
     if (xhr.status >= 200 && xhr.status < 300) {
-      row.done(presigned.key, (xhr.getResponseHeader('ETag') || '').replaceAll('"', ''));
+      finish(row, presigned.key, { status: xhr.status, text: xhr.responseText, etag: (xhr.getResponseHeader('ETag') || '').replaceAll('"', '') });
     } else {
       row.fail(`OSS said ${xhr.status} ${ossError(xhr.responseText)}`);
     }
@@ -243,7 +282,8 @@ async function uploadMultipart(file, key, token, overwrite, row) {
     parts.sort((a, b) => a.partNumber - b.partNumber);
     row.state('completing', `Assembling ${parts.length} parts…`);
     const obj = await broker('/v1/multipart/complete', token, { handle: mp.handle, parts });
-    row.done(obj.key, obj.etag);
+    if (obj.verdict) row.receipt(obj);
+    else row.done(obj.key, obj.etag);
   } catch (err) {
     row.fail(err.message);
     // Free the parts already stored; a failed abort changes nothing shown.
@@ -272,7 +312,7 @@ async function uploadForm(file, key, token, overwrite, maxBytes, row) {
       if (total > 0) row.progress(Math.min(99, Math.floor((n / total) * 100)));
     });
     if (r.status >= 200 && r.status < 300) {
-      row.done(form.key, r.etag);
+      finish(row, form.key, r);
     } else {
       row.fail(`OSS said ${r.status} ${ossError(r.text)}`);
     }

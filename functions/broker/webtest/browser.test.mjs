@@ -9,7 +9,8 @@
 // Environment: BROKER_URL (the page's origin), UPLOAD_FILES (JSON list of
 // paths: a small text file, then a large binary one), MULTIPART_FILE (over
 // the page's multipart threshold), FORM_FILE and FORM_BIG_FILE (for a POST
-// form limited to 64 KiB: one fits, one does not), OUT_DIR (screenshot),
+// form limited to 64 KiB: one fits, one does not), GOOD_FILE and
+// DISGUISED_FILE (a PNG, and HTML named .png: receipts), OUT_DIR (screenshot),
 // RESULT_FILE (what was stored where, for the Go side), CHROMIUM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,6 +32,8 @@ const resultFile = env('RESULT_FILE');
 const multipartFile = env('MULTIPART_FILE');
 const formFile = env('FORM_FILE');
 const formBigFile = env('FORM_BIG_FILE');
+const goodFile = env('GOOD_FILE');
+const disguisedFile = env('DISGUISED_FILE');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const LONG = 120_000;
 
@@ -244,6 +247,34 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
     await page.fill('#max-bytes', '');
     await page.check('#mode-put');
     await page.screenshot({ path: join(outDir, 'multipart-and-form.png'), fullPage: true });
+  });
+
+  await t.test('receipts: a real PNG is accepted, HTML disguised as a PNG is rejected and deleted', async () => {
+    await page.check('#mode-put');
+    await page.setInputFiles('#files', [goodFile, disguisedFile]);
+    await page.click('#upload');
+    const good = await finished(basename(goodFile));
+    const bad = await finished(basename(disguisedFile));
+
+    const goodReceipt = JSON.parse(await good.getAttribute('data-receipt'));
+    assert.equal(await good.getAttribute('data-state'), 'done', await good.locator('.upload-status').textContent());
+    assert.equal(goodReceipt.verdict, 'accepted');
+    assert.equal(goodReceipt.declaredType, 'image/png');
+    assert.equal(goodReceipt.detectedType, 'image/png');
+    assert.equal(goodReceipt.key, folder + basename(goodFile));
+    assert.match(await good.locator('.upload-receipt').textContent(), /^Accepted: the content is image\/png \(declared image\/png\)/);
+    result.uploads[basename(goodFile)] = goodReceipt.key;
+
+    const badReceipt = JSON.parse(await bad.getAttribute('data-receipt'));
+    assert.equal(await bad.getAttribute('data-state'), 'error');
+    assert.equal(badReceipt.verdict, 'rejected');
+    assert.equal(badReceipt.reason, 'content_type_mismatch');
+    assert.equal(badReceipt.declaredType, 'image/png');
+    assert.equal(badReceipt.detectedType, 'text/html');
+    assert.equal(badReceipt.action, 'deleted');
+    assert.match(await bad.locator('.upload-receipt').textContent(), /^Rejected \(content_type_mismatch\): the content is text\/html/);
+    result.refused.push(badReceipt.key);
+    await page.screenshot({ path: join(outDir, 'receipts.png'), fullPage: true });
   });
 
   writeFileSync(resultFile, JSON.stringify(result, null, 2));

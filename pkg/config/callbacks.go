@@ -1,0 +1,49 @@
+package config
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Callbacks configures OSS upload callbacks and content inspection.
+type Callbacks struct {
+	// PublicBaseURL (PUBLIC_BASE_URL) is the function's public address,
+	// the custom domain or the HTTP trigger URL, without a trailing slash.
+	// Set, presigned PUTs and PostObject forms carry an OSS callback to
+	// PublicBaseURL + "/v1/callbacks/oss", and every upload (multipart
+	// completes too) is inspected. Empty, nothing of this runs.
+	PublicBaseURL string
+	// RejectAction (REJECTED_UPLOADS) is what happens to an upload whose
+	// content does not match: "delete" (the default) or "tag" (kept and
+	// tagged ossbroker-verdict=rejected, for teams that must keep evidence).
+	RejectAction string
+}
+
+// CallbackPath is the route OSS calls back.
+const CallbackPath = "/v1/callbacks/oss"
+
+// Enabled reports whether callbacks and inspection are on.
+func (c Callbacks) Enabled() bool { return c.PublicBaseURL != "" }
+
+// URL is the callback URL OSS is told to call.
+func (c Callbacks) URL() string { return c.PublicBaseURL + CallbackPath }
+
+func (l *loader) callbacks() Callbacks {
+	c := Callbacks{RejectAction: strings.ToLower(l.str("REJECTED_UPLOADS", "delete"))}
+	if c.RejectAction != "delete" && c.RejectAction != "tag" {
+		l.fail("REJECTED_UPLOADS", "%q is not delete or tag", c.RejectAction)
+		c.RejectAction = "delete"
+	}
+	v := l.str("PUBLIC_BASE_URL", "")
+	if v == "" {
+		return c
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(v, " \t;") {
+		l.fail("PUBLIC_BASE_URL", "%s is not an http(s) URL without userinfo, query or fragment, such as https://upload.example.com or the HTTP trigger URL", RedactURL(v))
+		return c
+	}
+	c.PublicBaseURL = strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
+	return c
+}

@@ -1,0 +1,65 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCallbacks(t *testing.T) {
+	for _, tt := range []struct {
+		base, action string
+		wantBase     string
+		wantAction   string
+	}{
+		{"", "", "", "delete"},
+		{"https://upload.example.com", "", "https://upload.example.com", "delete"},
+		{"https://upload.example.com/", "tag", "https://upload.example.com", "tag"},
+		{"https://ossbroker-abc.cn-hangzhou.fcapp.run/api/", "DELETE", "https://ossbroker-abc.cn-hangzhou.fcapp.run/api", "delete"},
+		{"http://127.0.0.1:9000", "", "http://127.0.0.1:9000", "delete"},
+	} {
+		c, err := Load(env(map[string]string{"JWT_HS256_SECRET": secret, "PUBLIC_BASE_URL": tt.base, "REJECTED_UPLOADS": tt.action}))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.base, err)
+		}
+		if c.Callbacks.PublicBaseURL != tt.wantBase || c.Callbacks.RejectAction != tt.wantAction || c.Callbacks.Enabled() != (tt.wantBase != "") {
+			t.Errorf("%q %q: %+v", tt.base, tt.action, c.Callbacks)
+		}
+	}
+	c, _ := Load(env(map[string]string{"JWT_HS256_SECRET": secret, "PUBLIC_BASE_URL": "https://a.example"}))
+	if c.Callbacks.URL() != "https://a.example/v1/callbacks/oss" {
+		t.Errorf("URL %q", c.Callbacks.URL())
+	}
+	for name, v := range map[string][2]string{
+		"ftp":      {"ftp://a.example", ""},
+		"no host":  {"https://", ""},
+		"relative": {"upload.example.com", ""},
+		"query":    {"https://a.example/?x=1", ""},
+		"fragment": {"https://a.example/#x", ""},
+		"userinfo": {"https://u:p@a.example", ""},
+		"two urls": {"https://a.example;https://b.example", ""},
+		"action":   {"", "keep"},
+	} {
+		_, err := Load(env(map[string]string{"JWT_HS256_SECRET": secret, "PUBLIC_BASE_URL": v[0], "REJECTED_UPLOADS": v[1]}))
+		want := "PUBLIC_BASE_URL"
+		if v[1] != "" {
+			want = "REJECTED_UPLOADS"
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestPublicBaseURLRedacted: a refused PUBLIC_BASE_URL is quoted as the
+// other URL-valued variables are, without userinfo, query or fragment.
+func TestPublicBaseURLRedacted(t *testing.T) {
+	for _, v := range []string{
+		"https://AK:SECRETPW@up.example.com", "https://up.example.com?token=SECRETQ", "https://up.example.com#SECRETF",
+		"ftp://u:SECRETFTP@up.example.com", "https://SECRET SPACE@up.example.com", "SECRETBARE",
+	} {
+		_, err := Load(env(map[string]string{"JWT_HS256_SECRET": secret, "PUBLIC_BASE_URL": v}))
+		if err == nil || !strings.Contains(err.Error(), "PUBLIC_BASE_URL") || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("PUBLIC_BASE_URL=%q: %v", v, err)
+		}
+	}
+}

@@ -1,0 +1,270 @@
+// Package osscallback signs and verifies OSS upload callbacks: the POST OSS
+// sends to an application after a PutObject, PostObject or
+// CompleteMultipartUpload that carried x-oss-callback.
+//
+// OSS signs each callback with its own RSA key (MD5withRSA, PKCS#1 v1.5 over
+// the MD5 digest) and names the public key's URL, base64-encoded, in the
+// x-oss-pub-key-url header. That header is written by whoever sent the
+// request, so it decides nothing until the signature holds: the Verifier
+// fetches keys only from OSS's documented key host (gosspublic.alicdn.com),
+// only over HTTPS whatever scheme the header names, only at a key-file path,
+// and caches each key per instance. Local mode adds the local OSS server's
+// own key URL (Verifier.Trusted); nothing in the environment can.
+//
+// The string OSS signs is url_decode(path) + "?" + query + "\n" + body, or
+// url_decode(path) + "\n" + body when the URI has no query (OSS's Callback
+// documentation and its PHP, Java and Go samples). This package is the one
+// place that builds it: the local OSS server (pkg/ossemu) signs with Sign,
+// the broker checks with Verifier.Verify.
+package osscallback
+
+import (
+	"context"
+	"crypto"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Header names of a callback request.
+const (
+	HeaderPubKeyURL     = "x-oss-pub-key-url"
+	HeaderAuthorization = "Authorization"
+)
+
+// KeyHost is the only host OSS documents for its callback public keys
+// (e.g. http://gosspublic.alicdn.com/callback_pub_key_v1.pem).
+const KeyHost = "gosspublic.alicdn.com"
+
+// keyPath is the shape of OSS's key files. Other files on the same CDN host
+// (ossutil downloads, SDK bundles) are never fetched.
+var keyPath = regexp.MustCompile(`^/callback_pub_key_v[0-9]{1,3}\.pem$`)
+
+// Errors of Verify. Every refusal wraps ErrForged.
+var (
+	ErrForged       = errors.New("callback not signed by OSS")
+	ErrUntrustedKey = fmt.Errorf("%w: public key URL not trusted", ErrForged)
+	ErrBadSignature = fmt.Errorf("%w: signature does not verify", ErrForged)
+	ErrKeyFetch     = errors.New("callback public key could not be fetched")
+)
+
+// StringToSign is what OSS signs for a callback to rawPath (as sent, still
+// percent-encoded) with rawQuery (hasQuery when the URI had a '?').
+func StringToSign(rawPath, rawQuery string, hasQuery bool, body []byte) ([]byte, error) {
+	p, err := url.PathUnescape(rawPath)
+	if err != nil {
+		return nil, fmt.Errorf("callback path: %w", err)
+	}
+	out := make([]byte, 0, len(p)+len(rawQuery)+len(body)+2)
+	out = append(out, p...)
+	if hasQuery {
+		out = append(out, '?')
+		out = append(out, rawQuery...)
+	}
+	out = append(out, '\n')
+	return append(out, body...), nil
+}
+
+// Sign returns the base64 signature OSS puts in the Authorization header of
+// a callback whose string to sign is msg.
+func Sign(key *rsa.PrivateKey, msg []byte) (string, error) {
+	sum := md5.Sum(msg)
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.MD5, sum[:])
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(sig), nil
+}
+
+// VerifySignature checks sigB64 (the Authorization header) over msg.
+func VerifySignature(pub *rsa.PublicKey, msg []byte, sigB64 string) error {
+	sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(sigB64))
+	if err != nil || len(sig) == 0 {
+		return ErrBadSignature
+	}
+	sum := md5.Sum(msg)
+	if rsa.VerifyPKCS1v15(pub, crypto.MD5, sum[:], sig) != nil {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// Verifier checks callbacks. Build one per instance; it is safe for
+// concurrent use and caches keys.
+type Verifier struct {
+	// Client fetches keys from KeyHost over HTTPS (and Trusted URLs as
+	// written). Nil: a client with a 3 s timeout that follows no redirect.
+	// Tests inject a transport that routes KeyHost to a local TLS server.
+	Client *http.Client
+	// Trusted are exact key URLs trusted besides OSS's own: local mode's
+	// OSS server. Empty in the cloud.
+	Trusted []string
+
+	mu     sync.Mutex
+	keys   map[string]*rsa.PublicKey
+	failed map[string]time.Time
+	now    func() time.Time
+}
+
+// retryFetchAfter bounds how often a key URL that failed is fetched again,
+// so forged requests naming a real key URL cannot hammer the key host.
+const retryFetchAfter = time.Minute
+
+// maxKeyBytes bounds a key file (a PEM RSA key is under 1 KiB).
+const maxKeyBytes = 16 << 10
+
+// KeyURL decodes the x-oss-pub-key-url header and returns the URL to fetch
+// the key from, or ErrUntrustedKey. It never touches the network.
+func (v *Verifier) KeyURL(header string) (string, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header))
+	if err != nil || len(raw) == 0 {
+		return "", ErrUntrustedKey
+	}
+	s := string(raw)
+	for _, t := range v.Trusted {
+		if s == t {
+			return s, nil
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Opaque != "" ||
+		u.Host != KeyHost || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.RawPath != "" ||
+		!keyPath.MatchString(u.Path) {
+		return "", ErrUntrustedKey
+	}
+	// OSS writes the URL with http://; the key is fetched over HTTPS.
+	return "https://" + KeyHost + u.Path, nil
+}
+
+// Verify checks that r (with its body already read into body) is a callback
+// signed by OSS. It returns ErrForged-wrapped errors for anything not signed
+// by a trusted key, and ErrKeyFetch when a trusted key could not be loaded.
+func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) error {
+	sig := r.Header.Get(HeaderAuthorization)
+	if sig == "" {
+		return fmt.Errorf("%w: no Authorization header", ErrForged)
+	}
+	keyURL, err := v.KeyURL(r.Header.Get(HeaderPubKeyURL))
+	if err != nil {
+		return err
+	}
+	msg, err := StringToSign(r.URL.EscapedPath(), r.URL.RawQuery, r.URL.RawQuery != "" || r.URL.ForceQuery, body)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrForged, err)
+	}
+	pub, err := v.key(ctx, keyURL)
+	if err != nil {
+		return err
+	}
+	return VerifySignature(pub, msg, sig)
+}
+
+func (v *Verifier) key(ctx context.Context, keyURL string) (*rsa.PublicKey, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock() // one fetch at a time: the first fills the cache for the rest
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if k := v.keys[keyURL]; k != nil {
+		return k, nil
+	}
+	if t, ok := v.failed[keyURL]; ok && v.now().Sub(t) < retryFetchAfter {
+		return nil, fmt.Errorf("%w: failed recently", ErrKeyFetch)
+	}
+	k, err := v.fetch(ctx, keyURL)
+	if err != nil {
+		if v.failed == nil {
+			v.failed = map[string]time.Time{}
+		}
+		v.failed[keyURL] = v.now()
+		return nil, fmt.Errorf("%w: %w", ErrKeyFetch, err)
+	}
+	if v.keys == nil {
+		v.keys = map[string]*rsa.PublicKey{}
+	}
+	v.keys[keyURL] = k
+	delete(v.failed, keyURL)
+	return k, nil
+}
+
+var defaultClient = &http.Client{
+	Timeout:       3 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+func (v *Verifier) fetch(ctx context.Context, keyURL string) (*rsa.PublicKey, error) {
+	c := v.Client
+	if c == nil {
+		c = defaultClient
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, keyURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("key URL answered %d", res.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxKeyBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxKeyBytes {
+		return nil, errors.New("key file too large")
+	}
+	return ParsePublicKey(b)
+}
+
+// ParsePublicKey reads an RSA public key from PEM (PKIX "PUBLIC KEY", as
+// OSS serves it, or PKCS#1 "RSA PUBLIC KEY").
+func ParsePublicKey(b []byte) (*rsa.PublicKey, error) {
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, errors.New("key file is not PEM")
+	}
+	var pub any
+	var err error
+	switch blk.Type {
+	case "PUBLIC KEY":
+		pub, err = x509.ParsePKIXPublicKey(blk.Bytes)
+	case "RSA PUBLIC KEY":
+		pub, err = x509.ParsePKCS1PublicKey(blk.Bytes)
+	default:
+		return nil, fmt.Errorf("unexpected PEM block %q", blk.Type)
+	}
+	if err != nil {
+		return nil, err
+	}
+	k, ok := pub.(*rsa.PublicKey)
+	if !ok || k.N.BitLen() < 1024 {
+		return nil, errors.New("not an RSA key of at least 1024 bits")
+	}
+	return k, nil
+}
+
+// PublicKeyPEM encodes pub as OSS serves its key: a PKIX PEM block.
+func PublicKeyPEM(pub *rsa.PublicKey) []byte {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		panic("osscallback: marshal RSA public key: " + err.Error())
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
