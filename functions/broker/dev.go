@@ -55,7 +55,10 @@ func newDevEnv(getenv func(string) string) *devEnv {
 	}
 	ossAddr := get("OSS_EMULATOR_ADDR", "127.0.0.1:9100")
 	brokerAddr := get("BROKER_ADDR", "127.0.0.1:9000")
-	get("OSS_ENDPOINT", "http://"+ossAddr)
+	// Both endpoints are the local OSS server: a cloud value of
+	// OSS_INTERNAL_ENDPOINT (from a .env) must not send the broker's own
+	// calls elsewhere than the URLs it hands out.
+	e.vars["OSS_INTERNAL_ENDPOINT"] = get("OSS_ENDPOINT", "http://"+ossAddr)
 	get("DEV_DATA_DIR", ".data")
 	get("ALLOWED_ORIGINS", "http://"+brokerAddr)
 	gen("OSS_ACCESS_KEY_ID", 12, "LTAIdev")

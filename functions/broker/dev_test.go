@@ -33,7 +33,7 @@ func banner(t *testing.T, vars map[string]string) (string, *devEnv) {
 // in the banner, nor does a token signed with an environment HS256 secret,
 // while every value local mode generated still does.
 func TestBannerPrintsOnlyGeneratedSecrets(t *testing.T) {
-	const hook = "GH_HOOK_SECRET"
+	const hook = "WEBHOOK_SECRET_1"
 	names := append(slices.Clone(config.SecretEnvs), hook)
 	value := func(name string) string { return "env-" + strings.ToLower(name) + "-0123456789abcdefghijklmnopqrstuv" }
 	cases := map[string][]string{"all at once": names}

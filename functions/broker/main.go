@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -73,6 +74,15 @@ func logWarnings(log *slog.Logger, cfg *config.Config) {
 	}
 }
 
+// errNoCredentials is the startup error of a function that could sign
+// nothing: no AccessKey pair configured and no role credentials in the
+// environment. FC sets ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN
+// for every instance of a function that has a role (s.yaml's role), before
+// the process starts; without one, every request would fail with a 502.
+var errNoCredentials = errors.New("no OSS credentials: give the function a role (s.yaml role: FC_ROLE_ARN, " +
+	"whose STS credentials FC puts in ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN) or set " +
+	"OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (README, Deploy)")
+
 // build turns a validated configuration into the HTTP API. A JWKS URL is
 // the only source that needs the network, and its first fetch is bounded.
 // trustedKeyURLs are callback public key URLs trusted besides OSS's own:
@@ -92,14 +102,20 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 	if err != nil {
 		return nil, nil, fmt.Errorf("token verifier: %w", err)
 	}
+	if cfg.AccessKeyID == "" && getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" {
+		verifier.Close()
+		return nil, nil, errNoCredentials
+	}
 	store, err := storage.New(storage.Config{
-		Bucket:         cfg.Bucket,
-		Region:         cfg.Region,
-		Endpoint:       cfg.Endpoint,
-		PathStyle:      cfg.PathStyle,
-		Credentials:    storage.Credentials(cfg.AccessKeyID, cfg.AccessKeySecret, getenv),
-		ConnectTimeout: cfg.OSSConnectTimeout,
-		RequestTimeout: cfg.OSSRequestTimeout,
+		Bucket:            cfg.Bucket,
+		Region:            cfg.Region,
+		Endpoint:          cfg.Endpoint,
+		PathStyle:         cfg.PathStyle,
+		InternalEndpoint:  cfg.InternalEndpoint,
+		InternalPathStyle: cfg.InternalPathStyle,
+		Credentials:       storage.Credentials(cfg.AccessKeyID, cfg.AccessKeySecret, getenv),
+		ConnectTimeout:    cfg.OSSConnectTimeout,
+		RequestTimeout:    cfg.OSSRequestTimeout,
 	})
 	if err != nil {
 		verifier.Close()

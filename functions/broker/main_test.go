@@ -274,6 +274,28 @@ func TestStartupFailsOnBadConfig(t *testing.T) {
 	}
 }
 
+// TestStartupFailsWithoutCredentials: no AccessKey pair and no role
+// credentials in the environment (FC sets ALIBABA_CLOUD_* for a function
+// with a role) is a startup error that names both fixes, before the
+// runtime loop starts, instead of a 502 on every request.
+func TestStartupFailsWithoutCredentials(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t))
+	cmd.Env = append(os.Environ(), "FC_RUNTIME_API=127.0.0.1:1", "JWT_HS256_SECRET="+testSecret,
+		"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "ALIBABA_CLOUD_ACCESS_KEY_ID=",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=", "ALIBABA_CLOUD_SECURITY_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, output %s", err, out)
+	}
+	for _, want := range []string{"startup failed", "no OSS credentials", "role", "OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("the startup error does not say %q: %s", want, out)
+		}
+	}
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -103,7 +103,7 @@ func TestPageOrigins(t *testing.T) {
 func TestPrintRAMPolicyWebhooks(t *testing.T) {
 	for prefix, folder := range map[string]string{"exampledir/": "exampledir/webhooks/", "users/{sub}/": "users/webhooks/webhooks/"} {
 		vars := map[string]string{"JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": prefix,
-			"WEBHOOK_SOURCES": "gh:github:GH_HOOK_SECRET", "GH_HOOK_SECRET": "a-github-webhook-secret-of-32-bytes!"}
+			"WEBHOOK_SOURCES": "gh:github:WEBHOOK_SECRET_1", "WEBHOOK_SECRET_1": "a-github-webhook-secret-of-32-bytes!"}
 		var out, errOut bytes.Buffer
 		if code := printOSSConfig(&out, &errOut, loader(vars), true, false); code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut.String())

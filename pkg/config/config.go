@@ -37,6 +37,13 @@ type Config struct {
 	// PathStyle is true for IP or localhost endpoints, where the bucket
 	// cannot be put in the host name.
 	PathStyle bool
+	// InternalEndpoint (OSS_INTERNAL_ENDPOINT, default Endpoint) is where
+	// the function's own calls to OSS go; presigned URLs and forms always
+	// name Endpoint, the one the uploading client can reach. On FC, the
+	// region's internal endpoint (https://oss-<region>-internal.aliyuncs.com)
+	// keeps those calls off the internet (no egress charge).
+	InternalEndpoint  string
+	InternalPathStyle bool
 
 	// AccessKeyID and AccessKeySecret are the RAM user's pair. When empty, the
 	// function role's STS credentials are used, per invocation.
@@ -87,6 +94,25 @@ type JWT struct {
 	Leeway       time.Duration
 }
 
+// Variables is every environment variable Load reads, and so every one a
+// deployment must be able to set: FC hands a function only the variables
+// s.yaml lists in environmentVariables, and pkg/syaml's test fails when
+// that list and this one differ. config's own test fails when Load asks for
+// a name not listed here. A new setting goes in all three places.
+var Variables = append([]string{
+	"OSS_BUCKET", "OSS_REGION", "OSS_ENDPOINT", "OSS_INTERNAL_ENDPOINT",
+	"OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET",
+	"UPLOAD_PREFIX", "ALLOWED_CONTENT_TYPES",
+	"PRESIGN_TTL", "PRESIGN_MAX_TTL", "MAX_UPLOAD_BYTES", "MAX_DIRECT_UPLOAD_BYTES",
+	"JWT_HS256_SECRET", "JWT_PUBLIC_KEY", "JWT_JWKS_URL", "JWT_JWKS",
+	"JWT_ISSUER", "JWT_AUDIENCE", "JWT_LEEWAY",
+	"ALLOWED_ORIGINS", "ALLOW_DOWNLOADS", "LOG_LEVEL",
+	"OSS_CONNECT_TIMEOUT", "OSS_REQUEST_TIMEOUT",
+	"REQUIRE_SCOPES", "JWT_SCOPE_CLAIM",
+	"MULTIPART_HANDLE_SECRET", "MULTIPART_TTL", "MAX_MULTIPART_BYTES",
+	"WEBHOOK_SOURCES", "WEBHOOK_TOLERANCE",
+}, WebhookSecretSlots...)
+
 // FromEnv loads the configuration from the process environment.
 func FromEnv() (*Config, error) { return Load(os.Getenv) }
 
@@ -113,6 +139,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		l.fail("OSS_REGION", "%q is not a region id such as cn-hangzhou", c.Region)
 	}
 	c.Endpoint, c.PathStyle = l.endpoint("OSS_ENDPOINT", "https://oss-"+c.Region+".aliyuncs.com")
+	c.InternalEndpoint, c.InternalPathStyle = l.endpoint("OSS_INTERNAL_ENDPOINT", c.Endpoint)
 	if (c.AccessKeyID == "") != (c.AccessKeySecret == "") {
 		l.fail("OSS_ACCESS_KEY_ID", "set both OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET, or neither (to use the function role's credentials)")
 	}

@@ -1,6 +1,11 @@
 package config
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +151,126 @@ func TestAllErrorsReported(t *testing.T) {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}
+	}
+}
+
+// TestVariablesAreWhatLoadReads: Variables is exactly the set of names Load
+// asks getenv for, over environments that take every branch that reads a
+// variable (a webhook source in every secret slot, each JWT key source).
+// A name read but not listed could not be set on FC; a name listed but not
+// read would be a dead slot in s.yaml.
+func TestVariablesAreWhatLoadReads(t *testing.T) {
+	asked := map[string]bool{}
+	for _, kv := range []map[string]string{
+		{},
+		{"JWT_HS256_SECRET": secret},
+		{"JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----"},
+		{"JWT_JWKS_URL": "https://example.com/jwks.json", "JWT_LEEWAY": "10s"},
+		{"JWT_JWKS": `{"keys":[]}`, "MULTIPART_HANDLE_SECRET": secret},
+		{"JWT_HS256_SECRET": secret, "WEBHOOK_TOLERANCE": "1m",
+			"WEBHOOK_SOURCES":  "a:github:WEBHOOK_SECRET_1,b:github:WEBHOOK_SECRET_2,c:github:WEBHOOK_SECRET_3,d:github:WEBHOOK_SECRET_4",
+			"WEBHOOK_SECRET_1": secret, "WEBHOOK_SECRET_2": secret, "WEBHOOK_SECRET_3": secret, "WEBHOOK_SECRET_4": secret},
+	} {
+		get := env(kv)
+		Load(func(name string) string { asked[name] = true; return get(name) })
+	}
+	listed := map[string]bool{}
+	for _, v := range Variables {
+		if listed[v] {
+			t.Errorf("Variables lists %s twice", v)
+		}
+		listed[v] = true
+		if !asked[v] {
+			t.Errorf("Variables lists %s, which Load never reads", v)
+		}
+	}
+	for v := range asked {
+		if !listed[v] {
+			t.Errorf("Load reads %s, which Variables does not list (s.yaml could not pass it on FC)", v)
+		}
+	}
+}
+
+// TestInternalEndpoint: OSS_INTERNAL_ENDPOINT defaults to the public
+// endpoint, and is validated like it.
+func TestInternalEndpoint(t *testing.T) {
+	for _, c := range []struct {
+		env               map[string]string
+		public, internal  string
+		internalPathStyle bool
+		wantErr           string
+	}{
+		{map[string]string{"OSS_REGION": "cn-beijing"}, "https://oss-cn-beijing.aliyuncs.com", "https://oss-cn-beijing.aliyuncs.com", false, ""},
+		{map[string]string{"OSS_INTERNAL_ENDPOINT": "https://oss-cn-hangzhou-internal.aliyuncs.com"}, "https://oss-cn-hangzhou.aliyuncs.com", "https://oss-cn-hangzhou-internal.aliyuncs.com", false, ""},
+		{map[string]string{"OSS_ENDPOINT": "http://127.0.0.1:9100"}, "http://127.0.0.1:9100", "http://127.0.0.1:9100", true, ""},
+		{map[string]string{"OSS_INTERNAL_ENDPOINT": "oss-cn-hangzhou-internal.aliyuncs.com"}, "", "", false, "OSS_INTERNAL_ENDPOINT: \"oss-cn-hangzhou-internal.aliyuncs.com\" is not an http(s)://host[:port] endpoint"},
+	} {
+		c.env["JWT_HS256_SECRET"] = secret
+		cfg, err := Load(env(c.env))
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%v: error %v, want %s", c.env, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", c.env, err)
+		}
+		if cfg.Endpoint != c.public || cfg.InternalEndpoint != c.internal || cfg.InternalPathStyle != c.internalPathStyle {
+			t.Errorf("%v: public %s internal %s (path style %v)", c.env, cfg.Endpoint, cfg.InternalEndpoint, cfg.InternalPathStyle)
+		}
+	}
+}
+
+// TestVariablesCoverEveryLiteralRead is the static side of the check above:
+// every string literal that pkg/config's code hands to getenv or to a loader
+// method (l.str("X", …), l.getenv("X"), os.Getenv("X")) is in Variables,
+// including reads on branches the environments above do not take.
+func TestVariablesCoverEveryLiteralRead(t *testing.T) {
+	listed := map[string]bool{}
+	for _, v := range Variables {
+		listed[v] = true
+	}
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			recv, ok := sel.X.(*ast.Ident)
+			if !ok || !(recv.Name == "l" && sel.Sel.Name != "fail" || recv.Name == "os" && (sel.Sel.Name == "Getenv" || sel.Sel.Name == "LookupEnv")) {
+				return true
+			}
+			lit, ok := call.Args[0].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			v, _ := strconv.Unquote(lit.Value)
+			found++
+			if !listed[v] {
+				t.Errorf("%s: %s.%s(%q): not in Variables", fset.Position(call.Pos()), recv.Name, sel.Sel.Name, v)
+			}
+			return true
+		})
+	}
+	if found < 25 {
+		t.Fatalf("found only %d literal reads: the parse no longer sees how pkg/config reads its variables", found)
 	}
 }

@@ -1,7 +1,7 @@
 package config
 
 import (
-	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,11 +19,9 @@ type Webhooks struct {
 // only thing that limits replays of a captured Standard or Stripe delivery.
 const MaxWebhookTolerance = time.Hour
 
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // SecretEnvs are the variables the broker (and local mode) reads
 // credentials from: AccessKey pairs, STS tokens, HMAC keys. Webhook
-// secrets live in variables WEBHOOK_SOURCES names. Nothing may print their
+// secrets live in the slots WebhookSecretSlots. Nothing may print their
 // values (local mode's banner prints only values it generated).
 var SecretEnvs = []string{
 	"OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET", "JWT_HS256_SECRET", "MULTIPART_HANDLE_SECRET",
@@ -31,24 +29,23 @@ var SecretEnvs = []string{
 	"OSS_EMULATOR_OWNER_KEY_ID", "OSS_EMULATOR_OWNER_KEY_SECRET",
 }
 
-// reservedSecretEnvs are SecretEnvs as a set: a webhook source must never
-// be keyed with one (a typo here would turn the OSS or JWT secret into
-// something a webhook sender is handed).
-var reservedSecretEnvs = func() map[string]bool {
-	m := map[string]bool{}
-	for _, name := range SecretEnvs {
-		m[name] = true
-	}
-	return m
-}()
+// WebhookSecretSlots are the variables that can hold a webhook secret.
+// The slots are fixed because FC passes a function only the variables
+// s.yaml lists: a free choice of name would need an edit of s.yaml for
+// every sender (and a forgotten edit is a webhook that is always 401).
+// None of them is one of SecretEnvs, so no sender is ever handed the OSS or
+// JWT secret. Four senders is what the slots allow; a fifth needs a slot
+// here and in s.yaml.
+var WebhookSecretSlots = []string{"WEBHOOK_SECRET_1", "WEBHOOK_SECRET_2", "WEBHOOK_SECRET_3", "WEBHOOK_SECRET_4"}
 
 // webhooks reads WEBHOOK_SOURCES and WEBHOOK_TOLERANCE.
 //
 // WEBHOOK_SOURCES is a comma-separated list of name:scheme:SECRET_ENV, e.g.
-// "github:github:GITHUB_WEBHOOK_SECRET,billing:stripe:STRIPE_WEBHOOK_SECRET".
+// "github:github:WEBHOOK_SECRET_1,billing:stripe:WEBHOOK_SECRET_2".
 // name is 1-64 of [a-z0-9-] (the {source} in the URL and a key segment),
-// scheme is standard, github or stripe, and SECRET_ENV names the variable
-// that holds the secret, which is read here, once. The secret itself never
+// scheme is standard, github or stripe, and SECRET_ENV names the slot
+// (WebhookSecretSlots) that holds the secret, which is read here, once.
+// Two sources cannot share a slot: each sender has its own secret. The secret itself never
 // appears in WEBHOOK_SOURCES, so listing the sources (in s.yaml, in logs of
 // the environment) shows no secret, and no error message quotes it.
 func (l *loader) webhooks() Webhooks {
@@ -61,7 +58,7 @@ func (l *loader) webhooks() Webhooks {
 			w.Tolerance = d
 		}
 	}
-	seen := map[string]bool{}
+	seen, slotUsed := map[string]bool{}, map[string]string{}
 	for entry := range strings.SplitSeq(l.getenv("WEBHOOK_SOURCES"), ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
@@ -83,13 +80,14 @@ func (l *loader) webhooks() Webhooks {
 		case scheme != webhook.Standard && scheme != webhook.GitHub && scheme != webhook.Stripe:
 			l.fail("WEBHOOK_SOURCES", "source %q: scheme %q is not one of standard, github, stripe", name, scheme)
 			continue
-		case !envNameRE.MatchString(env):
-			l.fail("WEBHOOK_SOURCES", "source %q: %q is not an environment variable name", name, env)
+		case !slices.Contains(WebhookSecretSlots, env):
+			l.fail("WEBHOOK_SOURCES", "source %q: %q is not one of the secret slots %s (FC passes the function only the variables s.yaml lists)", name, env, strings.Join(WebhookSecretSlots, ", "))
 			continue
-		case reservedSecretEnvs[env] || strings.HasPrefix(env, "WEBHOOK_SOURCES") || env == "WEBHOOK_TOLERANCE":
-			l.fail("WEBHOOK_SOURCES", "source %q: %s holds other configuration; give the webhook secret its own variable", name, env)
+		case slotUsed[env] != "":
+			l.fail("WEBHOOK_SOURCES", "source %q: %s already holds the secret of source %q; give each sender its own slot", name, env, slotUsed[env])
 			continue
 		}
+		slotUsed[env] = name
 		seen[name] = true
 		secret := l.getenv(env)
 		if secret == "" {

@@ -24,10 +24,10 @@ func TestWebhooksValues(t *testing.T) {
 	std := "whsec_" + base64.StdEncoding.EncodeToString([]byte("a-standard-webhooks-secret-32b!!"))
 	c, err := Load(env(map[string]string{
 		"JWT_HS256_SECRET":  secret,
-		"WEBHOOK_SOURCES":   " github:github:GH_SECRET , billing:stripe:STRIPE_SECRET,svix-1:standard:SVIX_SECRET,",
-		"GH_SECRET":         "a-github-secret-of-32-bytes-at-least\n", // trailing newline trimmed
-		"STRIPE_SECRET":     "whsec_stripeSecretForConfigTests0123456",
-		"SVIX_SECRET":       std,
+		"WEBHOOK_SOURCES":   " github:github:WEBHOOK_SECRET_1 , billing:stripe:WEBHOOK_SECRET_3,svix-1:standard:WEBHOOK_SECRET_4,",
+		"WEBHOOK_SECRET_1":  "a-github-secret-of-32-bytes-at-least\n", // trailing newline trimmed
+		"WEBHOOK_SECRET_3":  "whsec_stripeSecretForConfigTests0123456",
+		"WEBHOOK_SECRET_4":  std,
 		"WEBHOOK_TOLERANCE": "2m",
 	}))
 	if err != nil {
@@ -37,7 +37,7 @@ func TestWebhooksValues(t *testing.T) {
 	for _, s := range c.Webhooks.Sources {
 		got = append(got, s.String())
 	}
-	if strings.Join(got, ",") != "github:github:GH_SECRET,billing:stripe:STRIPE_SECRET,svix-1:standard:SVIX_SECRET" {
+	if strings.Join(got, ",") != "github:github:WEBHOOK_SECRET_1,billing:stripe:WEBHOOK_SECRET_3,svix-1:standard:WEBHOOK_SECRET_4" {
 		t.Fatalf("sources: %v", got)
 	}
 	if c.Webhooks.Tolerance != 2*time.Minute {
@@ -59,15 +59,20 @@ func TestWebhooksErrors(t *testing.T) {
 	}{
 		{map[string]string{"WEBHOOK_SOURCES": "gh:github"}, "WEBHOOK_SOURCES: \"gh:github\" is not name:scheme:SECRET_ENV_NAME"},
 		{map[string]string{"WEBHOOK_SOURCES": "GH:github:S"}, "WEBHOOK_SOURCES: source name \"GH\""},
-		{map[string]string{"WEBHOOK_SOURCES": "gh:hmac:S", "S": strings.Repeat("x", 40)}, "WEBHOOK_SOURCES: source \"gh\": scheme \"hmac\""},
-		{map[string]string{"WEBHOOK_SOURCES": "gh:github:bad-name"}, "WEBHOOK_SOURCES: source \"gh\": \"bad-name\" is not an environment variable name"},
-		{map[string]string{"WEBHOOK_SOURCES": "gh:github:JWT_HS256_SECRET"}, "WEBHOOK_SOURCES: source \"gh\": JWT_HS256_SECRET holds other configuration"},
-		{map[string]string{"WEBHOOK_SOURCES": "gh:github:MULTIPART_HANDLE_SECRET", "MULTIPART_HANDLE_SECRET": strings.Repeat("h", 40)}, "WEBHOOK_SOURCES: source \"gh\": MULTIPART_HANDLE_SECRET holds other configuration"},
-		{map[string]string{"WEBHOOK_SOURCES": "gh:github:S,gh:stripe:S", "S": strings.Repeat("x", 40)}, "WEBHOOK_SOURCES: source \"gh\" is listed twice"},
-		{map[string]string{"WEBHOOK_SOURCES": "gh:github:GH_SECRET"}, "GH_SECRET: is unset or empty"},
-		{map[string]string{"WEBHOOK_SOURCES": "gh:github:GH_SECRET", "GH_SECRET": short}, "GH_SECRET: source \"gh\": GH_SECRET is 18 bytes"},
-		{map[string]string{"WEBHOOK_SOURCES": "s:standard:SV", "SV": notB64}, "SV: source \"s\": SV: the part after whsec_ is not valid base64"},
-		{map[string]string{"WEBHOOK_SOURCES": "s:standard:SV", "SV": short}, "SV: source \"s\": SV is not a Standard Webhooks secret"},
+		{map[string]string{"WEBHOOK_SOURCES": "gh:hmac:WEBHOOK_SECRET_1", "WEBHOOK_SECRET_1": strings.Repeat("x", 40)}, "WEBHOOK_SOURCES: source \"gh\": scheme \"hmac\""},
+		{map[string]string{"WEBHOOK_SOURCES": "gh:github:bad-name"}, "WEBHOOK_SOURCES: source \"gh\": \"bad-name\" is not one of the secret slots WEBHOOK_SECRET_1, WEBHOOK_SECRET_2, WEBHOOK_SECRET_3, WEBHOOK_SECRET_4"},
+		// A name outside the slots is refused even when the process has it:
+		// FC would not pass it, so local mode must not accept it either.
+		{map[string]string{"WEBHOOK_SOURCES": "gh:github:GH_SECRET", "GH_SECRET": strings.Repeat("x", 40)}, "WEBHOOK_SOURCES: source \"gh\": \"GH_SECRET\" is not one of the secret slots"},
+		{map[string]string{"WEBHOOK_SOURCES": "gh:github:JWT_HS256_SECRET"}, "WEBHOOK_SOURCES: source \"gh\": \"JWT_HS256_SECRET\" is not one of the secret slots"},
+		{map[string]string{"WEBHOOK_SOURCES": "gh:github:MULTIPART_HANDLE_SECRET", "MULTIPART_HANDLE_SECRET": strings.Repeat("h", 40)}, "WEBHOOK_SOURCES: source \"gh\": \"MULTIPART_HANDLE_SECRET\" is not one of the secret slots"},
+		{map[string]string{"WEBHOOK_SOURCES": "gh:github:WEBHOOK_SECRET_5", "WEBHOOK_SECRET_5": strings.Repeat("x", 40)}, "WEBHOOK_SOURCES: source \"gh\": \"WEBHOOK_SECRET_5\" is not one of the secret slots"},
+		{map[string]string{"WEBHOOK_SOURCES": "gh:github:WEBHOOK_SECRET_1,st:stripe:WEBHOOK_SECRET_1", "WEBHOOK_SECRET_1": strings.Repeat("x", 40)}, "WEBHOOK_SOURCES: source \"st\": WEBHOOK_SECRET_1 already holds the secret of source \"gh\""},
+		{map[string]string{"WEBHOOK_SOURCES": "gh:github:WEBHOOK_SECRET_1,gh:stripe:WEBHOOK_SECRET_2", "WEBHOOK_SECRET_1": strings.Repeat("x", 40), "WEBHOOK_SECRET_2": strings.Repeat("x", 40)}, "WEBHOOK_SOURCES: source \"gh\" is listed twice"},
+		{map[string]string{"WEBHOOK_SOURCES": "gh:github:WEBHOOK_SECRET_2"}, "WEBHOOK_SECRET_2: is unset or empty"},
+		{map[string]string{"WEBHOOK_SOURCES": "gh:github:WEBHOOK_SECRET_2", "WEBHOOK_SECRET_2": short}, "WEBHOOK_SECRET_2: source \"gh\": WEBHOOK_SECRET_2 is 18 bytes"},
+		{map[string]string{"WEBHOOK_SOURCES": "s:standard:WEBHOOK_SECRET_3", "WEBHOOK_SECRET_3": notB64}, "WEBHOOK_SECRET_3: source \"s\": WEBHOOK_SECRET_3: the part after whsec_ is not valid base64"},
+		{map[string]string{"WEBHOOK_SOURCES": "s:standard:WEBHOOK_SECRET_4", "WEBHOOK_SECRET_4": short}, "WEBHOOK_SECRET_4: source \"s\": WEBHOOK_SECRET_4 is not a Standard Webhooks secret"},
 		{map[string]string{"WEBHOOK_TOLERANCE": "2h"}, "WEBHOOK_TOLERANCE: \"2h\" is not a duration between 1s and 1h"},
 		{map[string]string{"WEBHOOK_TOLERANCE": "soon"}, "WEBHOOK_TOLERANCE:"},
 	} {

@@ -30,7 +30,7 @@ func (c *Client) PresignGet(ctx context.Context, d Download, ttl time.Duration) 
 	if d.ContentDisposition != "" {
 		req.ResponseContentDisposition = &d.ContentDisposition
 	}
-	res, err := c.oss.Presign(ctx, req, oss.PresignExpiration(expires))
+	res, err := c.public.Presign(ctx, req, oss.PresignExpiration(expires))
 	if err != nil {
 		return Presigned{}, fmt.Errorf("presign get %q: %w", d.Key, classify(err))
 	}

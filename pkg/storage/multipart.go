@@ -65,7 +65,7 @@ func (c *Client) PresignPart(ctx context.Context, key, id string, n int32, size 
 	if size > 0 {
 		req.ContentLength = &size
 	}
-	res, err := c.oss.Presign(ctx, req, oss.PresignExpiration(expires))
+	res, err := c.public.Presign(ctx, req, oss.PresignExpiration(expires))
 	if err != nil {
 		return Presigned{}, fmt.Errorf("presign part %d of %q: %w", n, key, classify(err))
 	}

@@ -36,10 +36,19 @@ var (
 
 // Config describes the bucket and how to reach it.
 type Config struct {
-	Bucket    string
-	Region    string
+	Bucket string
+	Region string
+	// Endpoint is the public endpoint: every URL handed to a client
+	// (presigned PUT, part, GET and the PostObject form) is signed for it.
 	Endpoint  string
 	PathStyle bool
+	// InternalEndpoint, when set, is the endpoint of the function's own
+	// calls to OSS (PutObject, HeadObject, multipart initiate/list/
+	// complete/abort): inside FC, the region's internal endpoint
+	// (https://oss-<region>-internal.aliyuncs.com) costs no internet
+	// egress. Empty means Endpoint. InternalPathStyle is its PathStyle.
+	InternalEndpoint  string
+	InternalPathStyle bool
 	// Credentials defaults to Credentials("", "", os.Getenv).
 	Credentials credentials.CredentialsProvider
 	// ConnectTimeout bounds dialing OSS; RequestTimeout bounds each read or
@@ -52,7 +61,8 @@ type Config struct {
 
 // Client presigns and stores objects in one bucket.
 type Client struct {
-	oss     *oss.Client
+	oss     *oss.Client // the function's own calls: InternalEndpoint
+	public  *oss.Client // the SDK's Presign only: Endpoint, the one clients reach
 	bucket  string
 	creds   credentials.CredentialsProvider
 	presign *presigner
@@ -68,33 +78,41 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Credentials == nil {
 		cfg.Credentials = Credentials("", "", os.Getenv)
 	}
-	c := oss.LoadDefaultConfig().
-		WithRegion(cfg.Region).
-		WithEndpoint(cfg.Endpoint).
-		WithCredentialsProvider(cfg.Credentials).
-		WithUsePathStyle(cfg.PathStyle).
-		WithSignatureVersion(oss.SignatureVersionV4).
-		// These are signed only when the request sets them, which only a
-		// presign that pins them does (additionalHeaders).
-		WithAdditionalHeaders(additionalHeaders).
-		WithRetryMaxAttempts(2).
-		// Put always sends Content-MD5, which OSS checks before storing;
-		// the SDK's CRC64 of the same bytes would be a second pass.
-		WithDisableUploadCRC64Check(true)
-	if cfg.ConnectTimeout > 0 {
-		c = c.WithConnectTimeout(cfg.ConnectTimeout)
-	}
-	if cfg.RequestTimeout > 0 {
-		c = c.WithReadWriteTimeout(cfg.RequestTimeout)
-	}
-	if cfg.HTTPClient != nil {
-		c = c.WithHttpClient(cfg.HTTPClient)
+	sdk := func(endpoint string, pathStyle bool) *oss.Client {
+		c := oss.LoadDefaultConfig().
+			WithRegion(cfg.Region).
+			WithEndpoint(endpoint).
+			WithCredentialsProvider(cfg.Credentials).
+			WithUsePathStyle(pathStyle).
+			WithSignatureVersion(oss.SignatureVersionV4).
+			// These are signed only when the request sets them, which only a
+			// presign that pins them does (additionalHeaders).
+			WithAdditionalHeaders(additionalHeaders).
+			WithRetryMaxAttempts(2).
+			// Put always sends Content-MD5, which OSS checks before storing;
+			// the SDK's CRC64 of the same bytes would be a second pass.
+			WithDisableUploadCRC64Check(true)
+		if cfg.ConnectTimeout > 0 {
+			c = c.WithConnectTimeout(cfg.ConnectTimeout)
+		}
+		if cfg.RequestTimeout > 0 {
+			c = c.WithReadWriteTimeout(cfg.RequestTimeout)
+		}
+		if cfg.HTTPClient != nil {
+			c = c.WithHttpClient(cfg.HTTPClient)
+		}
+		return oss.NewClient(c)
 	}
 	ps, err := newPresigner(cfg.Bucket, cfg.Region, cfg.Endpoint, cfg.PathStyle)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{oss: oss.NewClient(c), bucket: cfg.Bucket, creds: cfg.Credentials, presign: ps, now: time.Now,
+	public := sdk(cfg.Endpoint, cfg.PathStyle)
+	internal := public
+	if cfg.InternalEndpoint != "" && (cfg.InternalEndpoint != cfg.Endpoint || cfg.InternalPathStyle != cfg.PathStyle) {
+		internal = sdk(cfg.InternalEndpoint, cfg.InternalPathStyle)
+	}
+	return &Client{oss: internal, public: public, bucket: cfg.Bucket, creds: cfg.Credentials, presign: ps, now: time.Now,
 		budget: callBudget(cfg.ConnectTimeout, cfg.RequestTimeout)}, nil
 }
 
