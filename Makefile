@@ -5,7 +5,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: run test test-browser test-short build zip deploy lint bench fuzz load coldstart clean tools
+.PHONY: run test test-browser test-short build zip deploy rollback smoke lint bench fuzz load coldstart clean tools
 
 ## run: local mode, broker + local OSS server, no cloud account
 run:
@@ -22,23 +22,48 @@ test:
 	  echo "!!! .ci/run installs both and turns this skip into a failure (OSSBROKER_REQUIRE_BROWSER=1)."; \
 	  echo; \
 	fi
+	@if [ ! -x .ci/node_modules/.bin/s ]; then \
+	  echo; \
+	  echo "!!! SKIPPED: the offline s deploy test (TestDeployOffline in pkg/syaml) did not run: it needs"; \
+	  echo "!!! .ci/node_modules (cd .ci && npm ci). .ci/run installs it and makes the skip a failure (OSSBROKER_REQUIRE_DEPLOY=1)."; \
+	  echo; \
+	fi
 
 ## test-browser: only the real-browser test, verbose (screenshot in functions/broker/webtest/out/)
 test-browser:
 	$(GO) test -count=1 -v -run '^TestBrowser$$' ./functions/broker
 
-## build: the FC3 code package binary, dist/main (linux/amd64, static)
+## build: the FC3 code package, dist/code/ holding only the binary main (linux/amd64, static)
 build:
-	mkdir -p dist
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/main ./functions/broker
+	rm -rf dist/code
+	mkdir -p dist/code
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/code/main ./functions/broker
 
 ## zip: dist/ossbroker.zip, the code package (main at the root, exec bit kept)
 zip: build
-	cd dist && rm -f ossbroker.zip && zip -q -X ossbroker.zip main
+	cd dist/code && rm -f ../ossbroker.zip && zip -q -X ../ossbroker.zip main
 
-## deploy: s deploy (Serverless Devs; builds first through s.yaml's pre-deploy action)
+# Serverless Devs: S is the s CLI, S_ACCESS the credential alias (`s config add -a <alias>`),
+# FC_ALIAS the alias the HTTP trigger serves (s.yaml vars.alias; a test checks they agree).
+S        ?= s
+S_ACCESS ?= default
+FC_ALIAS := prod
+RELEASE  ?= $(shell git describe --always --dirty 2>/dev/null || date -u +%Y%m%dT%H%M%SZ)
+
+## deploy: build (s.yaml pre-deploy), deploy the function (LATEST), publish it as a new version,
+## point the alias prod at that version, then the HTTP trigger at prod. S_ACCESS=<alias> picks the credentials.
 deploy:
-	s deploy -y
+	$(S) deploy -y -a $(S_ACCESS) --function
+	$(S) version publish -a $(S_ACCESS) --description "$(RELEASE)"
+	$(S) alias publish -a $(S_ACCESS) --alias-name $(FC_ALIAS) --version-id latest
+	$(S) deploy -y -a $(S_ACCESS) --trigger --skip-actions
+	@echo; echo "Released: the alias $(FC_ALIAS) serves the version above. The trigger URL: $(S) info -a $(S_ACCESS)."
+	@echo "Check it: make smoke URL=<trigger URL> TOKEN=<JWT>. Undo it: make rollback VERSION=<previous version id>."
+
+## rollback: point the alias prod back at VERSION (one fc3 call; `s version list` shows the ids)
+rollback:
+	@test -n "$(VERSION)" || { echo "usage: make rollback VERSION=<id>  (versions: $(S) version list -a $(S_ACCESS); serving now: $(S) alias get -a $(S_ACCESS) --alias-name $(FC_ALIAS))" >&2; exit 2; }
+	$(S) alias publish -a $(S_ACCESS) --alias-name $(FC_ALIAS) --version-id $(VERSION)
 
 $(GOBIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -10,6 +10,7 @@ require (
 	github.com/aliyun/fc-runtime-go-sdk v0.3.1
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
+	go.yaml.in/yaml/v4 v4.0.0
 	golang.org/x/time v0.15.0
 )
 
@@ -19,6 +20,5 @@ require (
 	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
 	github.com/kr/pretty v0.2.1 // indirect
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
-	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/text v0.14.0 // indirect
 )

@@ -12,7 +12,10 @@ import Ajv from 'ajv';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = execFileSync(join(here, 'node_modules/.bin/s'), ['preview', '-o', 'json', '--silent'], {
   cwd: join(here, '..'),
-  env: { ...process.env, HOME: process.env.S_HOME || '/tmp/ossbroker-s-home' },
+  // The two required values (no defaults in s.yaml), set here so that s
+  // renders; pkg/syaml's deploy test proves s refuses without them.
+  env: { ...process.env, HOME: process.env.S_HOME || '/tmp/ossbroker-s-home', NODE_ENV: 'test',
+    OSS_BUCKET: 'examplebucket', JWT_JWKS_URL: 'https://login.example.com/.well-known/jwks.json' },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 const doc = JSON.parse(out.toString());
@@ -26,10 +29,11 @@ if (!validate(props)) failures.push(...validate.errors.map((e) => `schema: ${e.i
 
 const expect = (what, ok) => { if (!ok) failures.push(what); };
 expect('edition 3.0.0', doc.edition === '3.0.0');
-expect('component fc3', doc.resources.broker.component === 'fc3');
+expect('component fc3 (unless S_FC3_COMPONENT)', doc.resources.broker.component === (process.env.S_FC3_COMPONENT || 'fc3'));
+expect('literal access', doc.access === 'default');
 expect('runtime go1', props.runtime === 'go1');
 expect('handler main', props.handler === 'main');
-expect('code ./dist', props.code === './dist');
+expect('code ./dist/code (the binary alone)', props.code === './dist/code');
 expect('pre-deploy builds', JSON.stringify(doc.resources.broker.actions['pre-deploy']).includes('make build'));
 const trig = props.triggers?.[0];
 expect('one http trigger', props.triggers?.length === 1 && trig.triggerType === 'http');
@@ -39,11 +43,16 @@ expect('methods are FC methods', trig?.triggerConfig?.methods?.every((m) => ['DE
 for (const v of ['OSS_BUCKET', 'OSS_REGION', 'UPLOAD_PREFIX', 'JWT_HS256_SECRET', 'PRESIGN_TTL', 'MAX_DIRECT_UPLOAD_BYTES']) {
   expect(`env ${v}`, v in props.environmentVariables);
 }
-expect('default bucket', props.environmentVariables.OSS_BUCKET === 'examplebucket');
+expect('bucket from OSS_BUCKET', props.environmentVariables.OSS_BUCKET === 'examplebucket');
+expect('trigger on the alias prod', trig?.qualifier === 'prod');
+// FC's limit: the variables' total size at most 4 KB (counted here as the
+// JSON object FC's API receives, an upper bound).
+const envBytes = JSON.stringify(props.environmentVariables).length;
+expect(`environment variables ${envBytes} bytes <= 4096`, envBytes <= 4096);
 expect('default prefix', props.environmentVariables.UPLOAD_PREFIX === 'exampledir/');
 
 if (failures.length) {
   console.error('s.yaml check failed:\n  ' + failures.join('\n  '));
   process.exit(1);
 }
-console.log(`s.yaml: s preview rendered it offline; fc3 schema and ${trig.triggerConfig.methods.length} trigger methods OK`);
+console.log(`s.yaml: s preview rendered it offline; fc3 schema and ${trig.triggerConfig.methods.length} trigger methods OK; environment variables ${envBytes} of 4096 bytes`);
