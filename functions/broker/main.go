@@ -31,7 +31,11 @@ func main() {
 	runtimeAPI := flag.Bool("runtime-api", false, "with -dev: deliver each event through a local FC runtime API to a real fc.Start loop")
 	printRAM := flag.Bool("print-ram-policy", false, "print the least-privilege RAM policy (JSON) for this configuration and exit")
 	printCORS := flag.Bool("print-bucket-cors", false, "print the bucket CORS rules (ossutil put-bucket-cors JSON) browser uploads need and exit")
+	printLC := flag.Bool("print-bucket-lifecycle", false, "print the bucket lifecycle rule (ossutil put-bucket-lifecycle JSON) that aborts incomplete multipart uploads under the prefix, and exit")
 	flag.Parse()
+	if *printLC {
+		os.Exit(printLifecycle(os.Stdout, os.Stderr, config.FromEnv))
+	}
 	if *printRAM || *printCORS {
 		os.Exit(printOSSConfig(os.Stdout, os.Stderr, config.FromEnv, *printRAM, *printCORS))
 	}

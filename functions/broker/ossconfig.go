@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
@@ -75,4 +76,31 @@ func ramPolicy(cfg *config.Config) ossconfig.Policy {
 		}
 	}
 	return p
+}
+
+// printLifecycle is -print-bucket-lifecycle: the bucket lifecycle rule
+// that aborts the broker's incomplete multipart uploads (their parts are
+// billed until then) under the upload prefix, MULTIPART_TTL plus a margin
+// after their last part (ossconfig.MultipartAbortDays). A prefix that
+// starts with a placeholder has no literal part: the rule then covers the
+// whole bucket, which stderr says.
+func printLifecycle(stdout, stderr io.Writer, load func() (*config.Config, error)) int {
+	cfg, err := load()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	prefix, _, _ := strings.Cut(cfg.Prefix.Pattern(), "*")
+	if prefix == "" {
+		fmt.Fprintf(stderr, "UPLOAD_PREFIX %q starts with a placeholder: this rule covers the whole bucket\n", cfg.Prefix.Template())
+	}
+	b, err := ossconfig.JSON(ossconfig.BucketLifecycle(prefix, cfg.Multipart.TTL))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if _, err := stdout.Write(b); err != nil {
+		return 1
+	}
+	return 0
 }

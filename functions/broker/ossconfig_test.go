@@ -160,3 +160,41 @@ func TestPrintRAMPolicyCallbacks(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintLifecycle: -print-bucket-lifecycle covers the literal part of
+// UPLOAD_PREFIX and MULTIPART_TTL plus the margin; a prefix that starts
+// with a placeholder covers the whole bucket, and stderr says so.
+func TestPrintLifecycle(t *testing.T) {
+	for _, c := range []struct {
+		prefix, ttl, wantPrefix string
+		days                    int
+		warn                    bool
+	}{
+		{"", "", "exampledir/", 2, false},
+		{"users/{sub}/", "36h", "users/", 3, false},
+		{"{sub}/", "168h", "", 8, true},
+	} {
+		vars := map[string]string{"JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": c.prefix, "MULTIPART_TTL": c.ttl}
+		var out, errOut bytes.Buffer
+		if code := printLifecycle(&out, &errOut, loader(vars)); code != 0 {
+			t.Fatalf("%+v: exit %d: %s", c, code, errOut.String())
+		}
+		var doc struct {
+			Rule []struct {
+				Prefix               string
+				AbortMultipartUpload struct{ Days int }
+			}
+		}
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil || len(doc.Rule) != 1 ||
+			doc.Rule[0].Prefix != c.wantPrefix || doc.Rule[0].AbortMultipartUpload.Days != c.days {
+			t.Errorf("%+v: %v\n%s", c, err, out.String())
+		}
+		if warned := strings.Contains(errOut.String(), "whole bucket"); warned != c.warn {
+			t.Errorf("%+v: stderr %q", c, errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := printLifecycle(&out, &errOut, loader(map[string]string{})); code != 1 || out.Len() != 0 {
+		t.Errorf("bad configuration: exit %d, stdout %q", code, out.String())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"time"
 )
 
 // BrokerActions are the OSS actions the broker's upload routes perform: a
@@ -131,4 +132,54 @@ func JSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// LifecycleConfiguration is a bucket's lifecycle configuration in the JSON
+// form `ossutil api put-bucket-lifecycle --lifecycle-configuration
+// file://lifecycle.json` takes: PutBucketLifecycle's XML body without its
+// LifecycleConfiguration root, repeated elements as lists.
+type LifecycleConfiguration struct {
+	Rule []LifecycleRule
+}
+
+// LifecycleRule is one lifecycle rule; only the parts the broker needs.
+type LifecycleRule struct {
+	ID                   string
+	Prefix               string
+	Status               string
+	AbortMultipartUpload AbortMultipartUpload
+}
+
+// AbortMultipartUpload deletes the parts of uploads not completed within
+// Days of their last part.
+type AbortMultipartUpload struct {
+	Days int
+}
+
+// LifecycleRuleID names the broker's rule, so that it can be found among
+// the bucket's other rules.
+const LifecycleRuleID = "ossbroker-abort-incomplete-multipart"
+
+// MultipartAbortDays is when OSS may drop an unfinished upload's parts:
+// the handle lifetime rounded up to whole days, plus one day of margin,
+// because OSS counts from a part's last update and runs lifecycle rules
+// asynchronously, and a client may upload its last part and complete
+// right up to the handle's expiry. Before that, no upload the broker still
+// accepts a completion for loses its parts.
+func MultipartAbortDays(handleTTL time.Duration) int {
+	const day = 24 * time.Hour
+	return int((handleTTL+day-1)/day) + 1
+}
+
+// BucketLifecycle is the lifecycle rule that aborts the broker's
+// incomplete multipart uploads under prefix after MultipartAbortDays.
+// PutBucketLifecycle replaces a bucket's whole configuration: merge this
+// rule into any the bucket already has.
+func BucketLifecycle(prefix string, handleTTL time.Duration) LifecycleConfiguration {
+	return LifecycleConfiguration{Rule: []LifecycleRule{{
+		ID:                   LifecycleRuleID,
+		Prefix:               prefix,
+		Status:               "Enabled",
+		AbortMultipartUpload: AbortMultipartUpload{Days: MultipartAbortDays(handleTTL)},
+	}}}
 }
