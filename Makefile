@@ -65,6 +65,13 @@ rollback:
 	@test -n "$(VERSION)" || { echo "usage: make rollback VERSION=<id>  (versions: $(S) version list -a $(S_ACCESS); serving now: $(S) alias get -a $(S_ACCESS) --alias-name $(FC_ALIAS))" >&2; exit 2; }
 	$(S) alias publish -a $(S_ACCESS) --alias-name $(FC_ALIAS) --version-id $(VERSION)
 
+## smoke: check a deployed function end to end (presign, upload through the URL, CORS preflights, a key
+## outside the prefix), pass/fail table with request ids:
+## make smoke URL=<trigger URL> TOKEN=<JWT> [ORIGIN=<page origin>] [SMOKE_PREFIX=<the caller's prefix>]
+SMOKE_PREFIX ?= exampledir/
+smoke:
+	@$(GO) run ./pkg/smoke -url '$(URL)' -token '$(TOKEN)' -origin '$(ORIGIN)' -prefix '$(SMOKE_PREFIX)'
+
 $(GOBIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
