@@ -57,7 +57,7 @@ deploy:
 	$(S) version publish -a $(S_ACCESS) --description "$(RELEASE)"
 	$(S) alias publish -a $(S_ACCESS) --alias-name $(FC_ALIAS) --version-id latest
 	$(S) deploy -y -a $(S_ACCESS) --trigger --skip-actions
-	@echo; echo "Released: the alias $(FC_ALIAS) serves the version above. The trigger URL: $(S) info -a $(S_ACCESS)."
+	@echo; echo "Released: the alias $(FC_ALIAS) serves the version above. The trigger URL: $(S) info -a $(S_ACCESS) (triggers, httpTrigger.urlInternet)."
 	@echo "Check it: make smoke URL=<trigger URL> TOKEN=<JWT>. Undo it: make rollback VERSION=<previous version id>."
 
 ## rollback: point the alias prod back at VERSION (one fc3 call; `s version list` shows the ids)

@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if o.url == "" || o.token == "" {
-		fmt.Fprintln(stderr, "usage: make smoke URL=<trigger URL> TOKEN=<JWT> [ORIGIN=<page origin>] [PREFIX=<upload prefix>]")
+		fmt.Fprintln(stderr, "usage: make smoke URL=<trigger URL> TOKEN=<JWT> [ORIGIN=<page origin>] [SMOKE_PREFIX=<the caller's upload prefix>]")
 		return 2
 	}
 	o.url = strings.TrimRight(o.url, "/")
