@@ -274,4 +274,3 @@ func hostOf(u string) string {
 	host, _, _ := strings.Cut(rest, "/")
 	return host
 }
-
