@@ -123,7 +123,7 @@ func TestPrintRAMPolicyWebhooks(t *testing.T) {
 			strings.Contains(strings.Join(policy.Statement[0].Action, ","), "GetObject") {
 			t.Errorf("%s:\n%s", prefix, out.String())
 		}
-		if strings.Contains(out.String(), vars["GH_HOOK_SECRET"]) {
+		if strings.Contains(out.String(), vars["WEBHOOK_SECRET_1"]) {
 			t.Errorf("the policy output holds the webhook secret")
 		}
 	}

@@ -271,6 +271,7 @@ var deployVals = map[string]string{"OSS_BUCKET": testBucket, "JWT_JWKS_URL": tes
 // published, the alias moved to it and the trigger on the alias. Then a
 // second release and `make rollback` back to the first.
 func TestDeployOffline(t *testing.T) {
+	t.Parallel()
 	d := newSDeploy(t)
 	out, err := d.make(deployVals, "deploy")
 	if err != nil {
@@ -362,6 +363,7 @@ func TestDeployOffline(t *testing.T) {
 // any JWT key source, the real s stops before calling the component, with
 // a message naming the variable.
 func TestDeployRefusesMissingRequiredValues(t *testing.T) {
+	t.Parallel()
 	d := newSDeploy(t)
 	for _, c := range []struct {
 		name string
