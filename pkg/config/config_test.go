@@ -203,7 +203,7 @@ func TestInternalEndpoint(t *testing.T) {
 		{map[string]string{"OSS_REGION": "cn-beijing"}, "https://oss-cn-beijing.aliyuncs.com", "https://oss-cn-beijing.aliyuncs.com", false, ""},
 		{map[string]string{"OSS_INTERNAL_ENDPOINT": "https://oss-cn-hangzhou-internal.aliyuncs.com"}, "https://oss-cn-hangzhou.aliyuncs.com", "https://oss-cn-hangzhou-internal.aliyuncs.com", false, ""},
 		{map[string]string{"OSS_ENDPOINT": "http://127.0.0.1:9100"}, "http://127.0.0.1:9100", "http://127.0.0.1:9100", true, ""},
-		{map[string]string{"OSS_INTERNAL_ENDPOINT": "oss-cn-hangzhou-internal.aliyuncs.com"}, "", "", false, "OSS_INTERNAL_ENDPOINT: \"oss-cn-hangzhou-internal.aliyuncs.com\" is not an http(s)://host[:port] endpoint"},
+		{map[string]string{"OSS_INTERNAL_ENDPOINT": "oss-cn-hangzhou-internal.aliyuncs.com"}, "", "", false, "OSS_INTERNAL_ENDPOINT: \"<redacted>\" is not an http(s)://host[:port] endpoint"},
 	} {
 		c.env["JWT_HS256_SECRET"] = secret
 		cfg, err := Load(env(c.env))
