@@ -13,9 +13,11 @@
 //     so the list is exactly the package) or the .zip it would upload;
 //   - keeps the FC state fc3 would change in FC3_STANDIN_DIR/state.json: the
 //     LATEST config, published versions (1, 2, ...), aliases and triggers,
-//     refusing what FC refuses (an alias to a version that does not exist,
-//     an HTTP trigger whose qualifier is neither LATEST nor an existing alias
-//     or version, a version with nothing deployed);
+//     refusing an alias to a version that does not exist and a version with
+//     nothing deployed (FC's AliasNotFound / VersionNotFound family), and an
+//     HTTP trigger whose qualifier is neither LATEST nor an existing alias or
+//     version (an assumption: FC's CreateTrigger docs do not say; make deploy
+//     publishes the alias before the trigger either way);
 //   - appends one JSON line per call to FC3_STANDIN_DIR/record.jsonl:
 //     command, args, alias, credential (AccessKeyID only), props, code package.
 //
