@@ -111,6 +111,7 @@ var Variables = append([]string{
 	"REQUIRE_SCOPES", "JWT_SCOPE_CLAIM",
 	"MULTIPART_HANDLE_SECRET", "MULTIPART_TTL", "MAX_MULTIPART_BYTES",
 	"WEBHOOK_SOURCES", "WEBHOOK_TOLERANCE",
+	"PUBLIC_BASE_URL", "REJECTED_UPLOADS",
 }, WebhookSecretSlots...)
 
 // FromEnv loads the configuration from the process environment.
