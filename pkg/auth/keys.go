@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -13,9 +14,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
@@ -122,23 +125,28 @@ func staticKeyfunc(key any) func(context.Context) jwt.Keyfunc {
 	return func(context.Context) jwt.Keyfunc { return kf }
 }
 
-// jwksKeyfunc serves keys of a JWKS, type-checked against t.Method. The ctx
-// of the call bounds an unknown-kid refresh.
+// jwksKeyfunc serves keys of a JWKS. One rule holds whether or not the token
+// names a kid (jwkUsable): keyfunc's own kid lookup checks only "alg", and
+// its kid-less path returns every key unchecked, so the broker reads the JWKs
+// from keyfunc's storage and judges each itself. The storage's KeyRead
+// refetches the set (rate-limited) for an unknown kid; ctx bounds that.
 func jwksKeyfunc(k keyfunc.Keyfunc) func(context.Context) jwt.Keyfunc {
+	store := k.Storage()
 	return func(ctx context.Context) jwt.Keyfunc {
 		return func(t *jwt.Token) (any, error) {
 			if err := checkHeader(t); err != nil {
 				return nil, err
 			}
-			got, err := k.KeyfuncCtx(ctx)(t)
-			if err != nil {
-				return nil, errMarkKey
-			}
-			if set, ok := got.(jwt.VerificationKeySet); ok {
-				// No kid: try every key that fits.
+			kidRaw, named := t.Header["kid"]
+			if !named {
+				// No kid: try every key the rule allows.
+				all, err := store.KeyReadAll(ctx)
+				if err != nil {
+					return nil, errMarkKey
+				}
 				var fit jwt.VerificationKeySet
-				for _, key := range set.Keys {
-					if keyFits(t.Method, key) {
+				for _, j := range all {
+					if key, ok := jwkUsable(t.Method, j); ok {
 						fit.Keys = append(fit.Keys, key)
 					}
 				}
@@ -147,12 +155,45 @@ func jwksKeyfunc(k keyfunc.Keyfunc) func(context.Context) jwt.Keyfunc {
 				}
 				return fit, nil
 			}
-			if !keyFits(t.Method, got) {
+			kid, ok := kidRaw.(string)
+			if !ok {
 				return nil, errMarkKey
 			}
-			return got, nil
+			j, err := store.KeyRead(ctx, kid)
+			if err != nil {
+				return nil, errMarkKey
+			}
+			key, ok := jwkUsable(t.Method, j)
+			if !ok {
+				return nil, errMarkKey
+			}
+			return key, nil
 		}
 	}
+}
+
+// jwkUsable returns the public key of j if j may verify a token signed with
+// m: "use" absent or "sig", "key_ops" absent or holding "verify", "alg"
+// absent or m's alg (RFC 7517 §4.2-4.4), and a key that fits m (keyFits).
+func jwkUsable(m jwt.SigningMethod, j jwkset.JWK) (any, bool) {
+	meta := j.Marshal()
+	if meta.USE != "" && meta.USE != jwkset.UseSig {
+		return nil, false
+	}
+	if meta.KEYOPS != nil && !slices.Contains(meta.KEYOPS, jwkset.KeyOpsVerify) {
+		return nil, false
+	}
+	if meta.ALG != "" && meta.ALG.String() != m.Alg() {
+		return nil, false
+	}
+	key := j.Key()
+	if pk, ok := key.(interface{ Public() crypto.PublicKey }); ok {
+		key = pk.Public() // a private JWK in the set: verify with its public half
+	}
+	if !keyFits(m, key) {
+		return nil, false
+	}
+	return key, true
 }
 
 // inlineJWKS builds a keyfunc from JWKS JSON; it must hold at least one
@@ -165,21 +206,21 @@ func inlineJWKS(raw []byte) (keyfunc.Keyfunc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a usable JWK Set: %v", err)
 	}
-	set, err := k.VerificationKeySet(context.Background())
+	all, err := k.Storage().KeyReadAll(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("not a usable JWK Set: %v", err)
 	}
 	usable := 0
-	for _, key := range set.Keys {
+	for _, j := range all {
 		for _, alg := range jwksMethods {
-			if keyFits(jwt.GetSigningMethod(alg), key) {
+			if _, ok := jwkUsable(jwt.GetSigningMethod(alg), j); ok {
 				usable++
 				break
 			}
 		}
 	}
 	if usable == 0 {
-		return nil, fmt.Errorf("no usable public key (RSA >= %d bits, EC P-256/384/521 or Ed25519) among %d keys", MinRSABits, len(set.Keys))
+		return nil, fmt.Errorf("no usable public key (RSA >= %d bits, EC P-256/384/521 or Ed25519) among %d keys (a key marked for encryption or bound to another algorithm does not count)", MinRSABits, len(all))
 	}
 	return k, nil
 }
