@@ -22,6 +22,9 @@
 //     tokens (RFC 8725 §3.11).
 //   - "jku", "x5u" and "jwk" headers are ignored and never fetched: keys come
 //     only from the configuration (RFC 8725 §3.10).
+//   - The payload must decode without replacement: invalid UTF-8 or a \u
+//     escape of an unpaired surrogate refuses the token, since
+//     encoding/json would map many such claim values to one U+FFFD string.
 //   - exp is required (RegisteredClaims, so "exp":0 is expired, not absent),
 //     iat may not be in the future, sub must be a non-empty string, iss and
 //     aud are checked when configured, and an HMAC secret must be at least
@@ -99,6 +102,7 @@ var (
 	errSubject       = fmt.Errorf("%w: subject missing", ErrUnauthorized)
 	errClaimMissing  = fmt.Errorf("%w: required claim missing", ErrUnauthorized)
 	errInvalidClaims = fmt.Errorf("%w: invalid claims", ErrUnauthorized)
+	errClaimsUnicode = fmt.Errorf("%w: claims are not valid Unicode", ErrUnauthorized)
 	errInvalid       = fmt.Errorf("%w: token invalid", ErrUnauthorized)
 )
 
@@ -108,6 +112,7 @@ var (
 	errMarkTyp       = errors.New("typ")
 	errMarkKey       = errors.New("key")
 	errMarkNoSubject = errors.New("sub")
+	errMarkUnicode   = errors.New("unicode")
 )
 
 // Verifier verifies tokens. It is safe for concurrent use.
@@ -325,6 +330,8 @@ func (v *Verifier) classify(t *jwt.Token, err error) error {
 		return errCrit
 	case errors.Is(err, errMarkTyp):
 		return errTyp
+	case errors.Is(err, errMarkUnicode):
+		return errClaimsUnicode
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return errMalformed
 	case t == nil || t.Method == nil || !v.allowed(t.Method.Alg()):

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ossbroker/ossbroker/pkg/jsonstring"
 )
 
 // tokenClaims decodes the payload once: the registered claims for
@@ -19,7 +21,14 @@ type tokenClaims struct {
 	raw map[string]json.RawMessage
 }
 
+// UnmarshalJSON refuses a payload that is not lossless Unicode (invalid
+// UTF-8, or a \u escape of an unpaired surrogate): encoding/json would turn
+// each such string into U+FFFD, so two subjects would become one caller and
+// share a per-user folder.
 func (c *tokenClaims) UnmarshalJSON(b []byte) error {
+	if !jsonstring.Lossless(b) {
+		return errMarkUnicode
+	}
 	m, ok := members(b)
 	if !ok {
 		if err := json.Unmarshal(b, &m); err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -214,12 +215,26 @@ func FuzzMembers(f *testing.F) {
 		`{"sub":"u","sub":"v"}`, `{"a":{"b":[1,{"c":"}"}]},"d":"\"}"}`,
 		"{\n\t\"a\" : [ 1 , 2 ] ,\r\"b\":true , \"c\":null}",
 		`{"s\u0075b":"x"}`, `{"é":1}`, `{"a":"\\","b":"\""}`, `{"a":-1.5e3,"b":0}`,
+		`{"sub":"\ud800"}`, `{"sub":"a\udc00\ud800"}`, `{"sub":"\ud83d\ude00","t":"\ufffd"}`, "{\"sub\":\"\xff\"}",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if !json.Valid(b) {
 			return
+		}
+		// Claims are taken only when they decode without replacement: no
+		// string claim holds a U+FFFD that the payload did not write.
+		var c tokenClaims
+		if c.UnmarshalJSON(b) == nil {
+			p := Principal{Subject: c.Subject, claims: c.raw}
+			for name, raw := range c.raw {
+				s, ok := p.Claim(name)
+				written := bytes.Contains(bytes.ToLower(raw), []byte(`\ufffd`)) || bytes.Contains(raw, []byte("\uFFFD"))
+				if ok && strings.ContainsRune(s, utf8.RuneError) && !written {
+					t.Fatalf("%q: claim %q decoded with replacement: %q", b, name, s)
+				}
+			}
 		}
 		got, ok := members(b)
 		if !ok {
