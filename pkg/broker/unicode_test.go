@@ -1,12 +1,18 @@
 package broker_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/aliyun/fc-runtime-go-sdk/events"
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+
+	"github.com/ossbroker/ossbroker/pkg/fchttp"
 )
 
 // surrogateEsc is the JSON escape \uXXXX of the code unit u.
@@ -110,5 +116,58 @@ func TestTokenClaimsNotUnicodeRefused(t *testing.T) {
 				t.Fatalf("%s with %s: %d %s, want 401", claim, surrogateEsc(u), w.Code, w.Body)
 			}
 		}
+	}
+}
+
+// TestPathKeyNotUnicodeRefused: the key of a direct upload comes from the
+// path. Every byte 0x80-0xFF, percent-encoded or raw, and every lone
+// surrogate escape in the event's rawPath, is refused with 400 invalid_key:
+// raw bytes and lone surrogates reach the function as U+FFFD (the trigger's
+// JSON event cannot carry them), which the key gate refuses rather than
+// letting many paths share one key.
+func TestPathKeyNotUnicodeRefused(t *testing.T) {
+	e := newRoutesEnv(t, options{})
+	tok := token(t, "alice", nil)
+	headers := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "text/plain"}
+	check := func(what string, res *events.HTTPTriggerResponse) {
+		t.Helper()
+		if res.StatusCode != 400 || !strings.Contains(res.Body, `"invalid_key"`) {
+			t.Fatalf("%s: %d %s, want 400 invalid_key", what, res.StatusCode, res.Body)
+		}
+	}
+	// rawEvent invokes the handler with an event whose rawPath is written
+	// into the JSON as is (escapes included).
+	rawEvent := func(rawPathJSON string) *events.HTTPTriggerResponse {
+		t.Helper()
+		method, body, b64 := "PUT", "hello", false
+		path, placeholder := "/v1/objects/PLACEHOLDER", "/v1/objects/PLACEHOLDER"
+		ev := events.HTTPTriggerEvent{RawPath: &placeholder, Headers: &headers, Body: &body, IsBase64Encoded: &b64}
+		ev.TriggerContext.Http.Method = &method
+		ev.TriggerContext.Http.Path = &path
+		in, err := json.Marshal(&ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = []byte(strings.Replace(string(in), `"rawPath":"/v1/objects/PLACEHOLDER"`, `"rawPath":"`+rawPathJSON+`"`, 1))
+		out, err := fc.NewHandler(fchttp.Handler(e.handler)).Invoke(context.Background(), in)
+		var res *events.HTTPTriggerResponse
+		if err != nil || json.Unmarshal(out, &res) != nil || res == nil {
+			t.Fatalf("adapter: %v: %s", err, out)
+		}
+		return res
+	}
+	for c := 0x80; c <= 0xff; c++ {
+		hex := strings.ToUpper(strconv.FormatInt(int64(c), 16))
+		check("percent-encoded byte "+hex, invokeFC(t, e.handler, "PUT", "/v1/objects/exampledir/a%"+hex+"b", headers, "hello"))
+		check("raw byte "+hex, rawEvent("/v1/objects/exampledir/a"+string([]byte{byte(c)})+"b"))
+	}
+	for u := 0xd800; u < 0xe000; u++ {
+		check("lone surrogate "+surrogateEsc(u), rawEvent(`/v1/objects/exampledir/a`+surrogateEsc(u)+`b`))
+	}
+	// The replacement character itself, however it is written.
+	check("written U+FFFD", rawEvent(`/v1/objects/exampledir/a\ufffdb`))
+	check("encoded U+FFFD", invokeFC(t, e.handler, "PUT", "/v1/objects/exampledir/a%EF%BF%BDb", headers, "hello"))
+	if stored := e.keys(""); len(stored) != 0 {
+		t.Errorf("objects stored: %q", stored)
 	}
 }

@@ -1,6 +1,8 @@
 // Package jsonstring writes JSON strings and string maps byte for byte as
 // encoding/json does, without reflection, for the hand-written encoders on
-// the hot path (fcevent, the broker's presign answer).
+// the hot path (fcevent, the broker's presign answer); and tells whether
+// JSON text decodes without replacement (Lossless), for the readers that
+// take keys and claims from JSON.
 package jsonstring
 
 import (

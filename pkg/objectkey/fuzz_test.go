@@ -4,7 +4,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func FuzzResolve(f *testing.F) {
@@ -30,6 +33,14 @@ func FuzzResolve(f *testing.F) {
 		{"exampledir/a/" + strings.Repeat("x", 1010), "a", ""},
 		{"exampledir/\u2215/x", "\u2215", ""},
 		{"exampledir/a\u0085/x", "a\u0085", ""},
+		{"exampledir/a/.\u200b./x", "a", ""},
+		{"exampledir/a/\u2488\u2488/x", "a", ""},
+		{"exampledir/a/\u2025/x", "a", ""},
+		{"exampledir/a/.\ufe0f/x", "a", ""},
+		{"exampledir/a/\ufffd", "a", ""},
+		{"exampledir/a\ufffd/x", "a\ufffd", ""},
+		{"exampledir/a/\U0001F468\u200d\U0001F469.png", "a", ""},
+		{"exampledir/a/\u200d/x", "\u200d", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s.key, s.sub, s.ct, false)
@@ -97,6 +108,18 @@ func checkAccepted(t *testing.T, got, prefix string) {
 		if r == 0xff0e || r == 0xff0f || r == 0x2215 || r == 0x2044 || r == 0x2024 {
 			t.Fatalf("accepted look-alike %U in %q", r, got)
 		}
+		if r == utf8.RuneError || unicode.Is(unicode.Cf, r) && r != 0x200c && r != 0x200d {
+			t.Fatalf("accepted %U (replacement or format character) in %q", r, got)
+		}
+	}
+	// Whatever a tool that applies NFKC does to the key, it gains no ".",
+	// "/" or "\", and no segment becomes "." or "..".
+	n := norm.NFKC.String(got)
+	if strings.Count(n, ".") != strings.Count(got, ".") || strings.Count(n, "/") != strings.Count(got, "/") || strings.Contains(n, "\\") {
+		t.Fatalf("accepted %q, whose NFKC form %q adds a dot, slash or backslash", got, n)
+	}
+	if !oracleAccepts(got) {
+		t.Fatalf("accepted %q, which the rule (oracleAccepts) refuses", got)
 	}
 }
 
@@ -106,6 +129,7 @@ func BenchmarkResolve(b *testing.B) {
 		{"static/object", "exampledir/", "exampledir/a/b/photo.png"},
 		{"per-user/object", "exampledir/{sub}/", "exampledir/user-123/a/photo.png"},
 		{"static/folder", "exampledir/", "exampledir/a/"},
+		{"static/unicode-object", "exampledir/", "exampledir/文件/照片 1 \u2764\ufe0f.jpg"},
 	}
 	for _, bc := range cases {
 		p := mustPolicy(b, bc.tmpl)

@@ -9,21 +9,38 @@
 //
 //   - 1..1023 bytes of valid UTF-8 (Go's decoder also refuses overlong forms
 //     such as "\xc0\xaf" and encoded surrogates).
-//   - No control characters: C0 (U+0000–U+001F), DEL, C1 (U+0080–U+009F),
-//     the line and paragraph separators U+2028/U+2029, the byte order mark
-//     U+FEFF, and the bidi controls U+061C, U+200E, U+200F, U+202A–U+202E,
-//     U+2066–U+2069 (they make a key display differently from what it is:
-//     "Trojan Source" spoofing in consoles and logs).
+//   - No control or invisible format characters, decided from the Unicode
+//     tables rather than a list: general categories Cc (C0, DEL, C1), Zl and
+//     Zp (U+2028, U+2029) and Cf (format: the bidi controls behind "Trojan
+//     Source" spoofing, zero-width spaces and joiners, the byte order mark,
+//     soft hyphen, tag characters, ...). Cf is refused everywhere rather than
+//     only next to "." or "/": its characters are invisible, so a key holding
+//     one shows as another key, and tools that drop default-ignorable
+//     characters (NFKC_Casefold, IDNA) would delete them. The one exception
+//     is U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH JOINER, which
+//     Persian and Indic writing and emoji sequences need: they are allowed
+//     only between two characters that are neither "." nor "/".
+//   - No U+FFFD REPLACEMENT CHARACTER: it is what a lossy decoder writes for
+//     input it could not decode (a JSON decoder, an HTTP front end), so a key
+//     holding it may stand for many different keys.
 //   - No "\" anywhere, no leading "/", no empty segment ("//"), no "." or
-//     ".." segment. Only the last segment may be empty: a key ending in "/"
-//     names a folder.
-//   - No look-alike dots and slashes (full-width "．" U+FF0E and "／" U+FF0F,
-//     "∕" U+2215, "⁄" U+2044, one/two-dot leaders U+2024/U+2025, the ellipsis
-//     U+2026, small full stop U+FE52, the combining solidus overlays
-//     U+0337/U+0338, reverse-solidus look-alikes, ...). They are rejected
-//     anywhere in the key, never normalized: Unicode compatibility
-//     normalization (NFKC), which some tools apply, turns several of them
-//     into "." or "/", and what looks like "../" must not become it later.
+//     ".." segment, and no segment that is empty, "." or ".." once its
+//     default-ignorable code points (invisible: variation selectors, the
+//     combining grapheme joiner, Hangul fillers, ...) are removed. Only the
+//     last segment may be empty: a key ending in "/" names a folder.
+//   - No look-alike dots and slashes. Every character whose compatibility
+//     normalization (NFKC) holds ".", "/" or "\", or a character refused
+//     here, is refused: the full-width "．" U+FF0E and "／" U+FF0F, the
+//     one/two-dot leaders U+2024/U+2025, the ellipsis U+2026, "⒈" (NFKC
+//     "1."), "℅" ("c/o"), "½" ("1⁄2", with the fraction slash), ... That set
+//     comes from golang.org/x/text/unicode/norm (nfkc_table.go, generated and
+//     checked over every code point by TestNFKCTable); NFKC of a whole key
+//     then adds no ".", "/" or "\" and no refused character (canonical
+//     composition never produces them). Some look-alikes that NFKC leaves
+//     alone are refused too: "∕" U+2215, "⁄" U+2044, the combining solidus
+//     overlays U+0337/U+0338, "⧸" U+29F8, U+1735 and the reverse-solidus
+//     look-alikes U+2216, U+29F5, U+29F9. All are rejected, never
+//     normalized: what looks like "../" must not become it later.
 //
 // The prefix check comes after these rules (so a bad key is ErrInvalid even
 // when it is also outside the prefix), is byte-exact and case-sensitive, and
@@ -45,6 +62,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -187,7 +205,7 @@ func claimSegment(c Claims, name string) (string, error) {
 		return "", fmt.Errorf("%w: claim %q is empty", ErrOutsidePrefix, name)
 	case len(v) > MaxClaimBytes:
 		return "", fmt.Errorf("%w: claim %q is longer than %d bytes", ErrOutsidePrefix, name, MaxClaimBytes)
-	case v == "." || v == "..":
+	case v == "." || v == ".." || ignorableSegment(v):
 		return "", fmt.Errorf("%w: claim %q is a dot segment", ErrOutsidePrefix, name)
 	}
 	if i := strings.IndexByte(v, '/'); i >= 0 {
@@ -280,6 +298,8 @@ func Validate(key string) error {
 			return fmt.Errorf("%w: empty segment (\"//\") at byte %d", ErrInvalid, start)
 		case seg == "." || seg == "..":
 			return fmt.Errorf("%w: %q segment at byte %d", ErrInvalid, seg, start)
+		case seg != "" && (seg[0] == '.' || seg[0] >= utf8.RuneSelf) && ignorableSegment(seg):
+			return fmt.Errorf("%w: segment at byte %d shows as empty, \".\" or \"..\" (invisible characters)", ErrInvalid, start)
 		}
 		start = i + 1
 	}
@@ -305,7 +325,12 @@ func checkChars(s string) (int, string) {
 		if r == utf8.RuneError && size <= 1 {
 			return i, "invalid UTF-8"
 		}
-		if why := badRune(r); why != "" {
+		if r == zwnj || r == zwj {
+			// Only between two characters, neither of them "." nor "/".
+			if i == 0 || i+size == len(s) || s[i-1] == '.' || s[i-1] == '/' || s[i+size] == '.' || s[i+size] == '/' {
+				return i, "zero-width joiner or non-joiner next to \".\" or \"/\" " + hexRune(r)
+			}
+		} else if why := badRune(r); why != "" {
 			return i, why + " " + hexRune(r)
 		}
 		i += size
@@ -313,24 +338,54 @@ func checkChars(s string) (int, string) {
 	return 0, ""
 }
 
-// badRune classifies a non-ASCII rune the rules refuse.
+const (
+	zwnj = 0x200c // ZERO WIDTH NON-JOINER
+	zwj  = 0x200d // ZERO WIDTH JOINER
+)
+
+// badRune classifies a non-ASCII rune the rules refuse (ZWNJ and ZWJ, which
+// depend on their neighbours, are checkChars's).
 func badRune(r rune) string {
 	switch {
-	case r >= 0x80 && r <= 0x9f,
-		r == 0x2028, r == 0x2029, r == 0xfeff:
+	case r <= 0x9f || r == 0x2028 || r == 0x2029: // Cc beyond ASCII, Zl, Zp (TestCategoriesAsWritten)
 		return "control character"
-	case r == 0x061c, r == 0x200e, r == 0x200f,
-		r >= 0x202a && r <= 0x202e,
-		r >= 0x2066 && r <= 0x2069:
-		return "bidi control character"
+	case unicode.Is(unicode.Cf, r):
+		if unicode.Is(unicode.Bidi_Control, r) {
+			return "bidi control character"
+		}
+		return "invisible format character"
+	case r == utf8.RuneError:
+		return "replacement character"
+	case unicode.Is(nfkcLookalikes, r):
+		return "character whose NFKC form holds \".\", \"/\", \"\\\" or a refused character"
 	}
 	switch r {
-	case 0x2024, 0x2025, 0x2026, 0xfe52, 0xff0e, // dots
-		0xff0f, 0x2215, 0x2044, 0x29f8, 0x0337, 0x0338, 0x1735, // slashes
-		0xff3c, 0xfe68, 0x2216, 0x29f5, 0x29f9: // backslashes
-		return "look-alike of \".\", \"/\" or \"\\\""
+	case 0x2215, 0x2044, 0x29f8, 0x0337, 0x0338, 0x1735, // slashes
+		0x2216, 0x29f5, 0x29f9: // backslashes
+		return "look-alike of \"/\" or \"\\\""
 	}
 	return ""
+}
+
+// ignorableSegment reports whether seg, which is not empty, shows as empty,
+// "." or "..": what is left once its default-ignorable code points (Unicode's
+// Default_Ignorable_Code_Point: format characters, variation selectors and
+// the other invisible ones) are removed is "", "." or "..".
+func ignorableSegment(seg string) bool {
+	dots := 0
+	for _, r := range seg {
+		switch {
+		case r == '.':
+			if dots++; dots > 2 {
+				return false
+			}
+		case r < utf8.RuneSelf:
+			return false
+		case !unicode.In(r, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point):
+			return false
+		}
+	}
+	return true
 }
 
 func hexRune(r rune) string {

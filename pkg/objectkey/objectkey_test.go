@@ -43,6 +43,10 @@ func TestValidate(t *testing.T) {
 		{"dots inside name", "exampledir/a..b", true},
 		{"percent literal", "exampledir/100%25.png", true},
 		{"1023 bytes", long(1023), true},
+		{"ZWNJ inside a Persian word", "exampledir/می\u200cخواهم.txt", true},
+		{"emoji with variation selector", "exampledir/\u2764\ufe0f.png", true},
+		{"flag emoji", "exampledir/\U0001F1EF\U0001F1F5.png", true},
+		{"written fraction", "exampledir/1/2.txt", true},
 
 		{"empty", "", false},
 		{"1024 bytes", long(1024), false},
@@ -101,6 +105,23 @@ func TestValidate(t *testing.T) {
 		{"fullwidth backslash", "exampledir/a\uff3cb", false},
 		{"small reverse solidus", "exampledir/a\ufe68b", false},
 		{"set minus", "exampledir/a\u2216b", false},
+		{"zero-width space between dots", "exampledir/.\u200b./x", false},
+		{"zero-width space in a name", "exampledir/a\u200bb", false},
+		{"word joiner after dots", "exampledir/..\u2060/x", false},
+		{"soft hyphen", "exampledir/a\u00adb", false},
+		{"tag character", "exampledir/a\U000E0041", false},
+		{"ZWJ next to a dot", "exampledir/a\u200d.png", false},
+		{"ZWNJ alone as a segment", "exampledir/\u200c/x", false},
+		{"ZWJ at the end", "exampledir/a\u200d", false},
+		{"variation selector between dots", "exampledir/.\ufe0f./x", false},
+		{"grapheme joiner after dots", "exampledir/..\u034f/x", false},
+		{"Hangul filler segment", "exampledir/\u3164/x", false},
+		{"digit full stop (NFKC 1.)", "exampledir/\u2488/x", false},
+		{"two-dot presentation form (NFKC ..)", "exampledir/\ufe30/x", false},
+		{"care of (NFKC c/o)", "exampledir/\u2105x", false},
+		{"square m per s (NFKC m∕s)", "exampledir/\u33a7", false},
+		{"vulgar fraction (NFKC 1⁄2)", "exampledir/\u00bd.txt", false},
+		{"replacement character", "exampledir/a\ufffd", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -389,6 +410,11 @@ func TestPerUserPrefix(t *testing.T) {
 		{"bidi", claims{"sub": "\u202eb"}},
 		{"invalid UTF-8", claims{"sub": "a\xff"}},
 		{"overlong slash", claims{"sub": "a\xc0\xafb"}},
+		{"replacement character", claims{"sub": "a\ufffd"}},
+		{"zero-width space", claims{"sub": "a\u200b"}},
+		{"invisible dot segment", claims{"sub": ".\ufe0f."}},
+		{"NFKC two dots", claims{"sub": "\u2025"}},
+		{"NFKC slash", claims{"sub": "a\u2100"}},
 	}
 	for _, h := range hostile {
 		t.Run(h.name, func(t *testing.T) {
