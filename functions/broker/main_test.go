@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -415,10 +416,45 @@ func localMode(t *testing.T, args ...string) {
 	if s := put(); s != 409 {
 		t.Fatalf("second PUT: %d, want 409", s)
 	}
+	// A path with a raw byte that is not UTF-8 reaches the function as
+	// U+FFFD (the trigger's JSON event cannot carry the byte): the key gate
+	// refuses it, so no two such paths share one object. Every byte value,
+	// sent on a raw connection (an HTTP client would percent-encode it).
+	for c := 0x80; c <= 0xff; c++ {
+		status, body := rawRequest(t, m[1], "PUT /v1/objects/exampledir/a"+string([]byte{byte(c)})+"b HTTP/1.1", m[2], "hi")
+		if status != 400 || !strings.Contains(body, `"invalid_key"`) {
+			t.Fatalf("raw byte %#x in the path: %d %s, want 400 invalid_key", c, status, body)
+		}
+	}
 	// The SDK's invoke loop prints a line per invocation: only the
 	// runtime-API transport runs it.
 	viaLoop := strings.Contains(stdout.String(), "FC Invoke Start RequestId:")
 	if want := slices.Contains(args, "-runtime-api"); viaLoop != want {
 		t.Fatalf("fc.Start loop used = %v, want %v", viaLoop, want)
 	}
+}
+
+// rawRequest sends one request line as given (raw bytes included) to the
+// host of base, with a bearer token and a body, and returns the status and
+// body of the answer.
+func rawRequest(t *testing.T, base, line, token, body string) (int, string) {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "%s\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		line, u.Host, token, len(body), body)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }
