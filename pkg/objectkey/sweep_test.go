@@ -75,10 +75,10 @@ func oracleAccepts(key string) bool {
 			return false
 		}
 	}
-	n := key
-	if !norm.NFKC.IsNormalString(key) {
-		n = norm.NFKC.String(key)
+	if norm.NFKC.IsNormalString(key) {
+		return true // NFKC(key) is key, checked above
 	}
+	n := norm.NFKC.String(key)
 	if strings.Count(n, ".") != strings.Count(key, ".") || strings.Count(n, "/") != strings.Count(key, "/") {
 		return false
 	}
