@@ -46,12 +46,17 @@ type tcase struct {
 	name      string
 	size      int
 	token     bool
-	text      bool  // text/plain body of '"', which FC-style JSON escapes to twice its size
+	text      byte  // a text/plain body of this byte, sent as a JSON string (FC base64-encodes only binary types)
 	maxDirect int64 // MAX_DIRECT_UPLOAD_BYTES; 0 keeps the default (5 MiB)
 	status    int
 }
 
 const mib = 1 << 20
+
+// underEvent32 is the largest binary body whose event (base64 plus about
+// 700 bytes of JSON) stays a few KiB under 32 MiB: the worst event if FC's
+// 32 MB limit bounds the event rather than the body (fc3.md §3 says body).
+const underEvent32 = (32*mib - 8<<10) / 4 * 3
 
 var cases = []tcase{
 	{name: "idle (GET /healthz)", size: -1, status: 200},
@@ -59,7 +64,9 @@ var cases = []tcase{
 	{name: "5 MiB, no token", size: 5 * mib, status: 401},
 	{name: "31 MiB, no token", size: 31 * mib, status: 401},
 	{name: "32 MiB, no token (largest body FC takes)", size: 32 * mib, status: 401},
-	{name: "32 MiB text of '\"', no token", size: 32 * mib, text: true, status: 401},
+	{name: "32 MiB text of '\"' (escaped \\\", 2 bytes each), no token", size: 32 * mib, text: '"', status: 401},
+	{name: "32 MiB text of 0x01 (escaped \\u0001, 6 bytes each), no token", size: 32 * mib, text: 1, status: 401},
+	{name: "24 MiB - 4 KiB, no token (event just under 32 MiB)", size: underEvent32, status: 401},
 	{name: "1 MiB, token (stored)", size: 1 * mib, token: true, status: 201},
 	{name: "5 MiB, token (stored, the default limit)", size: 5 * mib, token: true, status: 201},
 	{name: "31 MiB, token (413)", size: 31 * mib, token: true, status: 413},
@@ -80,24 +87,28 @@ func run(n, memory int, only string) error {
 	if err != nil {
 		return err
 	}
+	floor, _, err := fixture.BuildFunction(dir, "floor", "./pkg/perf/peakrss/floor")
+	if err != nil {
+		return err
+	}
 	oss, endpoint, err := fixture.NewOSS()
 	if err != nil {
 		return err
 	}
 	defer oss.Close()
 
-	fmt.Printf("| request (PUT /v1/objects/exampledir/…, FC_FUNCTION_MEMORY_SIZE=%d) | event | status | peak RSS (VmHWM, max of %d) |\n|---|---:|---:|---:|\n", memory, n)
+	fmt.Printf("| request (PUT /v1/objects/exampledir/…, FC_FUNCTION_MEMORY_SIZE=%d) | event | status | broker peak RSS (VmHWM, max of %d) | SDK floor (fc.Start, []byte handler) |\n|---|---:|---:|---:|---:|\n", memory, n)
 	for i, c := range cases {
 		if only != "" && !strings.Contains(c.name, only) {
 			continue
 		}
 		event := c.event(i)
-		var peaks []int64
+		env := append(fixture.BrokerEnv(endpoint), "FC_FUNCTION_MEMORY_SIZE="+strconv.Itoa(memory))
+		if c.maxDirect > 0 {
+			env = append(env, "MAX_DIRECT_UPLOAD_BYTES="+strconv.FormatInt(c.maxDirect, 10))
+		}
+		var peaks, floors []int64
 		for r := 0; r < n; r++ {
-			env := append(fixture.BrokerEnv(endpoint), "FC_FUNCTION_MEMORY_SIZE="+strconv.Itoa(memory))
-			if c.maxDirect > 0 {
-				env = append(env, "MAX_DIRECT_UPLOAD_BYTES="+strconv.FormatInt(c.maxDirect, 10))
-			}
 			status, peak, err := once(bin, env, event)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
@@ -106,8 +117,13 @@ func run(n, memory int, only string) error {
 				return fmt.Errorf("%s: status %d, want %d", c.name, status, c.status)
 			}
 			peaks = append(peaks, peak)
+			if _, peak, err = once(floor, env, event); err != nil {
+				return fmt.Errorf("%s (floor): %w", c.name, err)
+			}
+			floors = append(floors, peak)
 		}
-		fmt.Printf("| %s | %.1f MiB | %d | %.1f MiB |\n", c.name, float64(len(event))/mib, c.status, float64(slices.Max(peaks))/(1<<10))
+		fmt.Printf("| %s | %.1f MiB | %d | %.1f MiB | %.1f MiB |\n", c.name, float64(len(event))/mib, c.status,
+			float64(slices.Max(peaks))/(1<<10), float64(slices.Max(floors))/(1<<10))
 	}
 	return nil
 }
@@ -121,8 +137,8 @@ func (c tcase) event(i int) []byte {
 		token = fixture.HS256Token("peakrss", time.Hour)
 	}
 	key := "/v1/objects/exampledir/peakrss-" + strconv.Itoa(i) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if c.text {
-		return fixture.Event("PUT", key, token, "text/plain", bytes.Repeat([]byte{'"'}, c.size), false, map[string]string{"overwrite": "true"})
+	if c.text != 0 {
+		return fixture.Event("PUT", key, token, "text/plain", bytes.Repeat([]byte{c.text}, c.size), false, map[string]string{"overwrite": "true"})
 	}
 	body := make([]byte, c.size)
 	for j := range body {
