@@ -75,7 +75,9 @@ func TestRefusedBodiesCostNothing(t *testing.T) {
 				if alloc > 1<<20 {
 					t.Errorf("%s: %d: %d bytes allocated for a refused %d-byte event", name, resp.StatusCode, alloc, len(ev))
 				}
-				var e struct{ Error struct{ Code, RequestID string } }
+				var e struct {
+					Error struct{ Code, RequestID string }
+				}
 				if json.Unmarshal([]byte(resp.Body), &e) != nil || e.Error.Code == "" {
 					t.Errorf("%s: %d %.200s: not the JSON error", name, resp.StatusCode, resp.Body)
 				}
