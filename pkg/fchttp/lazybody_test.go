@@ -92,11 +92,11 @@ func TestBase64BodyBadCharacter(t *testing.T) {
 // TestUnreadBodyCostsNothing: a handler that refuses a request on its
 // headers (here after looking at Content-Length only, as the broker does
 // for a missing token or a body over a route's limit) makes the adapter
-// allocate nothing near the body's size, for a 32 MiB body in base64 (a
-// 43 MiB event) and as a plain string. Before the fix, the event was copied
-// (43 MiB) and the body decoded (32 MiB) before the handler ran.
+// allocate nothing near the body's size, for an 8 MiB body in base64 (an
+// 11 MiB event) and as a plain string. Before the fix, the event was copied
+// (11 MiB) and the body decoded (8 MiB) before the handler ran.
 func TestUnreadBodyCostsNothing(t *testing.T) {
-	const size = 32 << 20
+	const size = 8 << 20
 	var seen int64
 	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = r.ContentLength

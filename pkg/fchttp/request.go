@@ -216,6 +216,10 @@ func setBody(r *http.Request, ev *events.HTTPTriggerEvent, maxBody int64) error 
 	}
 	tooLarge := &requestError{status: http.StatusRequestEntityTooLarge, code: "payload_too_large", message: "request body too large"}
 	if ev.IsBase64Encoded != nil && *ev.IsBase64Encoded {
+		// Cheap upper bound first, so a huge event is refused unscanned.
+		if int64(base64.StdEncoding.DecodedLen(len(body)))-2 > maxBody {
+			return tooLarge
+		}
 		n, ok := base64Len(body)
 		if !ok {
 			return setBase64Body(r, body, maxBody, tooLarge)
@@ -246,7 +250,7 @@ func setBody(r *http.Request, ev *events.HTTPTriggerEvent, maxBody int64) error 
 // breaks (which Go's decoder skips) or a length that is not a multiple of
 // four (which no valid padded encoding has).
 func base64Len(s string) (int64, bool) {
-	if len(s)%4 != 0 || strings.ContainsAny(s, "\r\n") {
+	if len(s)%4 != 0 || strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0 {
 		return 0, false
 	}
 	n := int64(len(s)) / 4 * 3
@@ -262,10 +266,6 @@ func base64Len(s string) (int64, bool) {
 // setBase64Body decodes what base64Len cannot size at once: as Go's
 // decoder reads it (line breaks skipped), or it is refused.
 func setBase64Body(r *http.Request, body string, maxBody int64, tooLarge error) error {
-	// Cheap upper bound first, so a huge event is refused before allocating.
-	if int64(base64.StdEncoding.DecodedLen(len(body)))-2 > maxBody {
-		return tooLarge
-	}
 	b, err := base64.StdEncoding.DecodeString(body)
 	if err != nil {
 		return badRequest("body is not valid base64")
