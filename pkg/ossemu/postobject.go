@@ -34,8 +34,9 @@ func errPolicy(status int, msg, ec string) *ossError {
 }
 
 // postObject is a browser form upload with a V4 policy (oss-v4.md §5.5).
-// Every check runs when the file part begins (it must come last), so a
-// refused upload never reads, let alone stores, the file.
+// Every check but the file's size runs when the file part begins (it must
+// come last), so such a refused upload never reads the file; the size is
+// counted as the file is read, and a file over its limit is never stored.
 func (s *Server) postObject(w http.ResponseWriter, r *http.Request, reqID, bucket string) {
 	if e := s.servePost(w, r, bucket, reqID); e != nil {
 		s.writeError(w, r, reqID, e)
@@ -181,13 +182,13 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket, reqID 
 	// part, not the form around it (OSS's EC pages 0006-00000003/4;
 	// oss-v4.md §5.5). Reading stops one byte past the lower of the range's
 	// top and the object size limit, so an oversized file is never stored.
-	max := s.cfg.MaxObjectSize
+	limit := s.cfg.MaxObjectSize
 	if lengthRange != nil {
-		max = min(max, lengthRange[1])
+		limit = min(limit, lengthRange[1])
 	}
-	b, err := s.store.writeBlob(file, max)
+	b, err := s.store.writeBlob(file, limit)
 	switch {
-	case errors.Is(err, errTooLarge) && lengthRange != nil && max == lengthRange[1]:
+	case errors.Is(err, errTooLarge) && lengthRange != nil && limit == lengthRange[1]:
 		// Read (not stored) up to the object size limit, so that a browser
 		// gets this answer rather than a connection reset mid-upload.
 		io.Copy(io.Discard, io.LimitReader(r.Body, s.cfg.MaxObjectSize))
