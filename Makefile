@@ -5,7 +5,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: run test test-browser test-short build zip deploy rollback smoke lint bench fuzz load coldstart clean tools
+.PHONY: run test test-browser test-short build zip deploy rollback smoke lint bench fuzz load coldstart peakrss clean tools
 
 ## run: local mode, broker + local OSS server, no cloud account
 run:
@@ -99,6 +99,11 @@ load:
 ## coldstart: median process start -> first response under the emulated FC runtime API, broker vs minimal fc.Start
 coldstart:
 	$(GO) run ./pkg/perf/coldstart -n 15
+
+## peakrss: peak RSS of the compiled function for 1 to 32 MiB requests, with and without a token, under the
+## emulated FC runtime API with FC_FUNCTION_MEMORY_SIZE=128 (README, Performance)
+peakrss:
+	$(GO) run ./pkg/perf/peakrss -n 3
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s). Go 1.26's fuzzer can end a run with a bare
 ## "context deadline exceeded" as FUZZTIME runs out (go.dev/issue/75804, fixed in Go 1.27): such a run,

@@ -31,7 +31,7 @@ const chromiumPath = "/usr/bin/chromium"
 // bucket CORS rule, with progress; a key outside the prefix shows the 403;
 // an origin the rule does not list cannot upload; a 64 MiB file goes as a
 // multipart upload (8 presigned parts, one overall bar); a POST form
-// uploads a small file, and OSS refuses a file over the form's size limit;
+// uploads a file of exactly its size limit, and OSS refuses one byte more;
 // a real PNG and HTML disguised as a PNG come back with their receipts
 // (upload callbacks), accepted and rejected, and the disguised one is gone.
 // Then the OSS SDK, with the owner's key pair, checks that the bucket holds
@@ -72,13 +72,16 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	// Multipart and POST-form files: 64 MiB of random bytes (over the
-	// page's 32 MiB threshold), a small text file for the form, and 100 KiB
-	// for a form limited to 64 KiB (refused by OSS, never stored).
+	// page's 32 MiB threshold), and for a form limited to 64 KiB a text
+	// file of exactly 64 KiB (accepted: content-length-range bounds the
+	// file, not the form around it) and 64 KiB + 1 byte (refused by OSS,
+	// never stored).
 	huge := make([]byte, 64<<20)
 	rand.Read(huge)
-	tooBig := make([]byte, 100<<10)
+	formText := bytes.Repeat([]byte("sent as a POST form\n"), 64<<10)[:64<<10]
+	tooBig := make([]byte, 64<<10+1)
 	rand.Read(tooBig)
-	extra := map[string][]byte{"random-64MiB.bin": huge, "form.txt": []byte("sent as a POST form\n"), "too-big.bin": tooBig}
+	extra := map[string][]byte{"random-64MiB.bin": huge, "form.txt": formText, "too-big.bin": tooBig}
 	for name, body := range extra {
 		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
 			t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
@@ -43,9 +45,12 @@ func demoPage(cfg *config.Config, secret string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /dev/token", func(w http.ResponseWriter, r *http.Request) {
 		// A dev token is a credential: hand it out on this machine only,
-		// even when BROKER_ADDR listens on every interface.
-		if !fromLoopback(r) {
-			http.Error(w, "dev tokens are served to loopback clients only", http.StatusForbidden)
+		// even when BROKER_ADDR listens on every interface, and only to a
+		// page loaded from a loopback name: a page of another site whose
+		// name is made to resolve to 127.0.0.1 (DNS rebinding) is on this
+		// machine too, but its requests carry its own name in Host.
+		if !fromLoopback(r) || !loopbackHost(r.Host) {
+			http.Error(w, "dev tokens are served to loopback clients under a loopback host name (localhost, 127.0.0.1, [::1]) only", http.StatusForbidden)
 			return
 		}
 		t := devToken{Sub: devUser, Folder: "exampledir/", ExpiresIn: int(devTokenTTL / time.Second)}
@@ -112,4 +117,47 @@ func fromLoopback(r *http.Request) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackHost reports whether a Host header names the loopback interface:
+// "localhost" (any letter case, no trailing dot) or a loopback address
+// literal in its usual form (127.0.0.0/8 as a dotted quad, ::1 and
+// ::ffff:127.x.y.z in brackets, no zone), with or without a numeric port.
+// Everything else is refused, look-alikes such as 127.0.0.1.evil.example,
+// localhost.evil, 0.0.0.0 and the shorthand forms (127.1, 2130706433) that
+// browsers would have rewritten to 127.0.0.1 themselves.
+func loopbackHost(host string) bool {
+	name := host
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		if !validPort(port) {
+			return false
+		}
+		name = h
+		if strings.HasPrefix(host, "[") != strings.Contains(name, ":") {
+			return false // IPv6 only in brackets, nothing else in them
+		}
+	} else if inner, ok := strings.CutPrefix(host, "["); ok {
+		if name, ok = strings.CutSuffix(inner, "]"); !ok || !strings.Contains(name, ":") {
+			return false
+		}
+	} else if strings.Contains(host, ":") {
+		return false // an IPv6 literal without brackets, or a bad port
+	}
+	if strings.EqualFold(name, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(name)
+	return err == nil && ip.Zone() == "" && ip.IsLoopback()
+}
+
+func validPort(p string) bool {
+	if p == "" || len(p) > 5 {
+		return false
+	}
+	for _, c := range []byte(p) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

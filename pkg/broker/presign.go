@@ -303,11 +303,17 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *api
 			return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "the request body must be application/json")
 		}
 	}
+	tooLarge := errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over "+sizeText(limit))
+	// A declared length over the limit is refused unread (behind FC the
+	// body has not even been base64-decoded yet).
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "the request body is over "+sizeText(limit))
+			return nil, tooLarge
 		}
 		return nil, errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
 	}

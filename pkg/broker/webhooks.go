@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -132,16 +131,15 @@ func (b *Broker) webhook(w http.ResponseWriter, r *http.Request, rawSource strin
 	if r.ContentLength > b.cfg.MaxDirectUploadBytes {
 		return b.tooLarge()
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.cfg.MaxDirectUploadBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return b.tooLarge()
-		}
-		return errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
-	}
-	if r.ContentLength >= 0 && int64(len(body)) != r.ContentLength {
+	// One buffer of the body's size (readBody), as for a direct upload.
+	body, err := readBody(w, r, b.cfg.MaxDirectUploadBytes)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return b.tooLarge()
+	case errors.Is(err, errBodyLength):
 		return errorf(http.StatusBadRequest, "invalid_request", "the body is shorter than its Content-Length")
+	case err != nil:
+		return errorf(http.StatusBadRequest, "invalid_request", "the request body could not be read")
 	}
 	now := b.now()
 	ev, err := src.Verify(r.Header, body, now, b.cfg.WebhookTolerance)

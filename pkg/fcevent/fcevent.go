@@ -17,6 +17,7 @@ package fcevent
 import (
 	"encoding/json"
 	"strconv"
+	"unsafe"
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 )
@@ -30,6 +31,23 @@ import (
 func DecodeEvent(data []byte, ev *events.HTTPTriggerEvent) error {
 	var fresh events.HTTPTriggerEvent
 	if decodeEvent(string(data), &fresh) {
+		*ev = fresh
+		return nil
+	}
+	*ev = events.HTTPTriggerEvent{}
+	return json.Unmarshal(data, ev)
+}
+
+// DecodeEventOwned is DecodeEvent for a buffer the caller gives up: the
+// decoded strings share data's memory instead of a copy of it, so data must
+// never be written to again. fchttp decodes the SDK's payload with it,
+// which the SDK allocates per invocation and never touches after handing it
+// over: for the largest request FC takes (32 MB of body, a 43 MB event in
+// base64) that is a 43 MB copy fewer before the request is even routed
+// (README, Performance: peak memory).
+func DecodeEventOwned(data []byte, ev *events.HTTPTriggerEvent) error {
+	var fresh events.HTTPTriggerEvent
+	if decodeEvent(unsafe.String(unsafe.SliceData(data), len(data)), &fresh) {
 		*ev = fresh
 		return nil
 	}

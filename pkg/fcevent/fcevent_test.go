@@ -187,6 +187,15 @@ func checkDecodeEvent(t *testing.T, data []byte) {
 		w, _ := json.Marshal(want)
 		t.Errorf("DecodeEvent(%q)\n got %s, %v\nwant %s, %v", data, g, err, w, wantErr)
 	}
+	// DecodeEventOwned: the same answer from a buffer it may alias.
+	owned := bytes.Clone(data)
+	got = dirtyEvent()
+	err = fcevent.DecodeEventOwned(owned, &got)
+	if !sameError(err, wantErr) || !reflect.DeepEqual(got, want) {
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		t.Errorf("DecodeEventOwned(%q)\n got %s, %v\nwant %s, %v", data, g, err, w, wantErr)
+	}
 }
 
 func checkDecodeResponse(t *testing.T, data []byte) {

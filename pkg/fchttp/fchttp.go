@@ -69,7 +69,11 @@ func (o *options) log() *slog.Logger {
 // It takes the event JSON as it is: the SDK passes a []byte argument through
 // untouched, so the event is decoded once, by fcevent, instead of by
 // encoding/json's reflection (which cost more than the rest of a small
-// request). The response stays a struct: the SDK would re-scan a
+// request). The event's strings alias that buffer (fcevent.DecodeEventOwned:
+// the SDK reads each event into a buffer of its own and never reuses it),
+// and a base64 body is decoded only as the handler reads it, so a request
+// the handler refuses on its headers (no token, a Content-Length over the
+// route's limit) costs no copy of its body. The response stays a struct: the SDK would re-scan a
 // json.RawMessage byte by byte, which is slower than its encoding of the
 // struct. The result is always a complete response with a non-nil Headers
 // map, and the error always nil (see the package doc for why).
@@ -96,7 +100,7 @@ func Handler(h http.Handler, opts ...Option) func(ctx context.Context, event []b
 	}
 	return func(ctx context.Context, event []byte) (*events.HTTPTriggerResponse, error) {
 		var ev events.HTTPTriggerEvent
-		if err := fcevent.DecodeEvent(event, &ev); err != nil {
+		if err := fcevent.DecodeEventOwned(event, &ev); err != nil {
 			if ctx == nil {
 				ctx = context.Background()
 			}

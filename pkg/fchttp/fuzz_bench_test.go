@@ -1,7 +1,9 @@
 package fchttp
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -19,6 +21,9 @@ func FuzzNewRequest(f *testing.F) {
 		`{"requestContext":null}`,
 		`{"rawPath":"/a%2Fb%20c/%E4%BD%A0","queryParameters":{"a":"1,2"},"headers":{"x":"1,2"},"requestContext":{"http":{"method":"GET"}}}`,
 		`{"rawPath":"a%zz","body":"!!","isBase64Encoded":true,"requestContext":{"http":{"method":"POST"}}}`,
+		`{"body":"AAECAw==","isBase64Encoded":true,"requestContext":{"http":{"method":"PUT"}}}`,
+		`{"body":"AAE\r\nCAw=","isBase64Encoded":true,"requestContext":{"http":{"method":"PUT"}}}`,
+		`{"body":"AA=A","isBase64Encoded":true,"requestContext":{"http":{"method":"PUT"}}}`,
 		`{"rawPath":"/?#","headers":{"host":"h","Host":"H"},"requestContext":{"domainName":"d","http":{"method":"HEAD","protocol":"HTTP/9","sourceIp":"::1"}}}`,
 	}
 	for _, s := range seeds {
@@ -43,7 +48,43 @@ func FuzzNewRequest(f *testing.F) {
 		if resp.StatusCode < 100 || resp.StatusCode > 599 {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
+		checkBody(t, data)
 	})
+}
+
+// checkBody compares the request body NewRequest gives (decoded lazily
+// for base64) with what encoding/base64 makes of the event's body at once:
+// the same bytes and Content-Length, or an error (from NewRequest or from
+// reading) exactly when the reference fails.
+func checkBody(t *testing.T, data []byte) {
+	var ev events.HTTPTriggerEvent
+	if json.Unmarshal(data, &ev) != nil || ev.Body == nil || *ev.Body == "" {
+		return
+	}
+	want := []byte(*ev.Body)
+	var werr error
+	if ev.IsBase64Encoded != nil && *ev.IsBase64Encoded {
+		want, werr = base64.StdEncoding.DecodeString(*ev.Body)
+	}
+	if ev.TriggerContext.Http.Method == nil {
+		ev.TriggerContext.Http.Method = new(string)
+	}
+	*ev.TriggerContext.Http.Method = "POST"
+	ev.RawPath, ev.TriggerContext.Http.Path = nil, nil
+	r, err := NewRequest(context.Background(), &ev)
+	if err != nil {
+		if werr == nil {
+			t.Fatalf("NewRequest: %v; the body decodes to %d bytes", err, len(want))
+		}
+		return
+	}
+	got, rerr := io.ReadAll(r.Body)
+	switch {
+	case werr != nil && rerr == nil:
+		t.Fatalf("body %q read as %q; encoding/base64 says %v", *ev.Body, got, werr)
+	case werr == nil && (rerr != nil || !bytes.Equal(got, want) || r.ContentLength != int64(len(want))):
+		t.Fatalf("body %q: read %q (%v), Content-Length %d; want %q", *ev.Body, got, rerr, r.ContentLength, want)
+	}
 }
 
 // BenchmarkHandler measures the whole adapter for a small JSON POST.

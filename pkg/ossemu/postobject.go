@@ -34,8 +34,9 @@ func errPolicy(status int, msg, ec string) *ossError {
 }
 
 // postObject is a browser form upload with a V4 policy (oss-v4.md §5.5).
-// Every check runs when the file part begins (it must come last), so a
-// refused upload never reads, let alone stores, the file.
+// Every check but the file's size runs when the file part begins (it must
+// come last), so such a refused upload never reads the file; the size is
+// counted as the file is read, and a file over its limit is never stored.
 func (s *Server) postObject(w http.ResponseWriter, r *http.Request, reqID, bucket string) {
 	if e := s.servePost(w, r, bucket, reqID); e != nil {
 		s.writeError(w, r, reqID, e)
@@ -47,8 +48,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, bucket, reqID
 	if params["boundary"] == "" {
 		return invalidArg("", "The multipart/form-data boundary is missing.", "Content-Type", "")
 	}
-	body := &countingReader{r: r.Body}
-	mr := multipart.NewReader(body, params["boundary"])
+	mr := multipart.NewReader(r.Body, params["boundary"])
 	form := map[string]string{}
 	for n := 0; ; n++ {
 		p, err := mr.NextPart()
@@ -60,7 +60,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, bucket, reqID
 		}
 		name := strings.ToLower(p.FormName())
 		if name == "file" {
-			return s.postFile(w, r, bucket, reqID, form, p, body)
+			return s.postFile(w, r, bucket, reqID, form, p)
 		}
 		limit := int64(maxFormField)
 		if name == "policy" {
@@ -80,23 +80,12 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, bucket, reqID
 	}
 }
 
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 type postPolicy struct {
 	Expiration string            `json:"expiration"`
 	Conditions []json.RawMessage `json:"conditions"`
 }
 
-func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket, reqID string, form map[string]string, file *multipart.Part, body *countingReader) *ossError {
+func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket, reqID string, form map[string]string, file *multipart.Part) *ossError {
 	key := form["key"]
 	if fn := file.FileName(); fn != "" {
 		key = strings.ReplaceAll(key, "${filename}", fn)
@@ -189,30 +178,33 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket, reqID 
 		status = http.StatusCreated
 	}
 
-	b, err := s.store.writeBlob(file, s.cfg.MaxObjectSize)
-	if errors.Is(err, errTooLarge) {
-		return errEntityTooLarge()
+	// content-length-range bounds the object, i.e. the bytes of the file
+	// part, not the form around it (OSS's EC pages 0006-00000003/4;
+	// oss-v4.md §5.5). Reading stops one byte past the lower of the range's
+	// top and the object size limit, so an oversized file is never stored.
+	limit := s.cfg.MaxObjectSize
+	if lengthRange != nil {
+		limit = min(limit, lengthRange[1])
 	}
-	if err != nil {
+	b, err := s.store.writeBlob(file, limit)
+	switch {
+	case errors.Is(err, errTooLarge) && lengthRange != nil && limit == lengthRange[1]:
+		// Read (not stored) up to the object size limit, so that a browser
+		// gets this answer rather than a connection reset mid-upload.
+		io.Copy(io.Discard, io.LimitReader(r.Body, s.cfg.MaxObjectSize))
+		return newErr(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size: the file is over the policy's content-length-range.", "0006-00000003")
+	case errors.Is(err, errTooLarge):
+		return errEntityTooLarge()
+	case err != nil:
 		return newErr(400, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.", "")
 	}
-	// content-length-range counts the whole request body (form overhead
-	// included), as S3 does; OSS is assumed to do the same (oss-v4.md §5.5).
-	io.Copy(io.Discard, io.LimitReader(body, 1<<20))
-	if lengthRange != nil {
-		n := r.ContentLength
-		if n < 0 {
-			n = body.n
-		}
-		if n < lengthRange[0] {
-			b.discard()
-			return newErr(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size.", "")
-		}
-		if n > lengthRange[1] {
-			b.discard()
-			return newErr(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.", "")
-		}
+	if lengthRange != nil && b.size < lengthRange[0] {
+		b.discard()
+		return newErr(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size: the file is under the policy's content-length-range.", "0006-00000004")
 	}
+	// What may follow the file part (its closing boundary) is read, so the
+	// client sees the answer rather than a reset connection.
+	io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 	if e := s.commitObject(b, m, forbid); e != nil {
 		return e
 	}

@@ -74,10 +74,15 @@ func TestPostObject(t *testing.T) {
 		{name: "policy changed", form: vectorForm("exampledir/x.txt", strings.Replace(vectorPolicy, "1048576", "1048577", 1), vecSig), status: 403, code: "SignatureDoesNotMatch"},
 		{name: "policy expired", form: vectorForm("exampledir/x.txt", vectorPolicy, vecSig), at: time.Hour + time.Second, status: 403, code: "InvalidPolicyDocument"},
 		{name: "x-oss-date too far ahead", form: vectorForm("exampledir/x.txt", vectorPolicy, vecSig), at: -16 * time.Minute, status: 403, code: "AccessDenied"},
-		{name: "empty file passes (range counts the whole body)", form: func() postForm { f := vectorForm("exampledir/x.txt", vectorPolicy, vecSig); f.file = nil; return f }(), status: 204, stored: "exampledir/x.txt"},
-		{name: "body over range", form: func() postForm {
-			f := vectorForm("exampledir/big.txt", vectorPolicy, vecSig)
+		{name: "empty file under range (the range bounds the file)", form: func() postForm { f := vectorForm("exampledir/x.txt", vectorPolicy, vecSig); f.file = nil; return f }(), status: 400, code: "EntityTooSmall"},
+		{name: "file of the range's top", form: func() postForm {
+			f := vectorForm("exampledir/top.txt", vectorPolicy, vecSig)
 			f.file = bytes.Repeat([]byte("x"), 1<<20)
+			return f
+		}(), status: 204, stored: "exampledir/top.txt"},
+		{name: "file over range", form: func() postForm {
+			f := vectorForm("exampledir/big.txt", vectorPolicy, vecSig)
+			f.file = bytes.Repeat([]byte("x"), 1<<20+1)
 			return f
 		}(), status: 400, code: "EntityTooLarge"},
 		{name: "ends-with refused", form: vectorForm("exampledir/e.txt", endsWith, resign(endsWith)), status: 400, code: "InvalidPolicyDocument"},
@@ -147,5 +152,93 @@ func TestPostObjectRAM(t *testing.T) {
 	}
 	if r := post("private/form.txt"); r.status != 403 || parseErr(t, r.body).Code != "AccessDenied" {
 		t.Fatalf("outside policy: %d %s", r.status, r.body)
+	}
+}
+
+// TestPostObjectRangeBoundsFile: content-length-range bounds the uploaded
+// object, the bytes of the file part, whatever the form around it
+// (oss-v4.md §5.5): at each edge of several ranges, a file one byte inside
+// is stored and one byte outside refused with nothing stored, with a form
+// overhead of a few hundred bytes and of over 400 KiB (many extra fields, a
+// long file name, a long boundary), posted as real multipart/form-data.
+func TestPostObjectRangeBoundsFile(t *testing.T) {
+	signedAt := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	env := newEnv(t, func(cfg *Config) {
+		cfg.Users = append(cfg.Users, User{AccessKeyID: "LTAI5tTestAccessKeyId", AccessKeySecret: "TestAccessKeySecret123"})
+		cfg.Now = newClock(signedAt).Now
+	})
+	type overhead struct {
+		name     string
+		fields   [][2]string
+		filename string
+		boundary string
+	}
+	var many [][2]string
+	for i := range 100 {
+		many = append(many, [2]string{fmt.Sprintf("x-extra-%03d", i), strings.Repeat("v", 4000)})
+	}
+	overheads := []overhead{
+		{name: "small form"},
+		{name: "400 KiB of form", fields: many, filename: strings.Repeat("n", 2000) + ".bin", boundary: strings.Repeat("b", 70)},
+	}
+	n := 0
+	for _, rng := range [][2]int64{{0, 0}, {0, 1}, {1, 1}, {0, 100}, {10, 4096}, {1000, 1000}, {0, 64 << 10}, {0, 300 << 10}} {
+		lo, hi := rng[0], rng[1]
+		policy := strings.Replace(vectorPolicy, `["content-length-range",1,1048576]`, fmt.Sprintf(`["content-length-range",%d,%d]`, lo, hi), 1)
+		sig := Signature(SigningKey("TestAccessKeySecret123", "20250102", "cn-hangzhou", "oss"), base64.StdEncoding.EncodeToString([]byte(policy)))
+		sizes := map[int64]bool{hi: true, hi + 1: false, lo: true}
+		if lo > 0 {
+			sizes[lo-1] = false
+		}
+		if hi > lo {
+			sizes[lo+1], sizes[hi-1] = true, true
+		}
+		for _, o := range overheads {
+			for size, ok := range sizes {
+				n++
+				key := fmt.Sprintf("exampledir/range-%d.bin", n)
+				f := vectorForm(key, policy, sig, o.fields...)
+				var buf bytes.Buffer
+				mw := multipart.NewWriter(&buf)
+				if o.boundary != "" {
+					if err := mw.SetBoundary(o.boundary); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, kv := range f.fields {
+					mw.WriteField(kv[0], kv[1])
+				}
+				name := o.filename
+				if name == "" {
+					name = "f.bin"
+				}
+				fw, _ := mw.CreateFormFile("file", name)
+				file := bytes.Repeat([]byte{0xa5}, int(size))
+				fw.Write(file)
+				mw.Close()
+				resp := do(t, "POST", env.endpoint+"/"+testBucket, map[string]string{"Content-Type": mw.FormDataContentType()}, buf.String())
+				what := fmt.Sprintf("range [%d,%d], %s (%d bytes over the file), file of %d bytes", lo, hi, o.name, int64(buf.Len())-size, size)
+				_, stored, err := env.s.store.open(testBucket, key)
+				if err == nil {
+					stored.Close()
+				}
+				switch {
+				case ok && (resp.status != 204 || err != nil):
+					t.Errorf("%s: %d %s, stored %v; want 204", what, resp.status, resp.body, err == nil)
+				case !ok && resp.status == 204:
+					t.Errorf("%s: accepted; want refused", what)
+				case !ok && err == nil:
+					t.Errorf("%s: refused but stored", what)
+				case !ok:
+					want := "EntityTooLarge"
+					if size < lo {
+						want = "EntityTooSmall"
+					}
+					if e := parseErr(t, resp.body); resp.status != 400 || e.Code != want {
+						t.Errorf("%s: %d %s, want 400 %s", what, resp.status, e.Code, want)
+					}
+				}
+			}
+		}
 	}
 }

@@ -352,7 +352,8 @@ func TestPresignPostThroughOSS(t *testing.T) {
 		if d := time.Until(f.Expires); d < 4*time.Minute || d > 5*time.Minute {
 			t.Fatalf("expires in %v", d)
 		}
-		// Over the range (the whole form body counts): refused by OSS.
+		// The range bounds the file, not the form: one byte over MaxBytes
+		// is refused by OSS (a file of exactly MaxBytes is stored below).
 		if st, body := postForm(t, f.URL, f.Fields, randomBytes(4097)); st != 400 || !strings.Contains(body, "EntityTooLarge") {
 			t.Fatalf("sts=%v: too large: %d %s", sts, st, body)
 		}
@@ -372,11 +373,12 @@ func TestPresignPostThroughOSS(t *testing.T) {
 		if st, _ := postForm(t, f.URL, other, []byte("x")); st != 403 {
 			t.Fatalf("sts=%v: without forbid-overwrite: %d", sts, st)
 		}
-		if st, body := postForm(t, f.URL, f.Fields, []byte("hello form")); st != 204 {
-			t.Fatalf("sts=%v: upload: %d %s", sts, st, body)
+		exact := randomBytes(4096)
+		if st, body := postForm(t, f.URL, f.Fields, exact); st != 204 {
+			t.Fatalf("sts=%v: upload of exactly MaxBytes: %d %s", sts, st, body)
 		}
-		if got := read(t, ep, key); string(got) != "hello form" {
-			t.Fatalf("stored %q", got)
+		if got := read(t, ep, key); !bytes.Equal(got, exact) {
+			t.Fatalf("stored %d bytes, want the 4096 sent", len(got))
 		}
 		// The same form again: forbid-overwrite.
 		if st, body := postForm(t, f.URL, f.Fields, []byte("again")); st != 409 {

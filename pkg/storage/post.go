@@ -21,8 +21,8 @@ import (
 type PostUpload struct {
 	Key         string
 	ContentType string
-	// MaxBytes is the upper bound of the policy's content-length-range.
-	// OSS measures the whole form body against it, fields included.
+	// MaxBytes is the upper bound of the policy's content-length-range,
+	// which bounds the uploaded file (the object), not the form around it.
 	MaxBytes  int64
 	Overwrite bool
 	// ContentDisposition and CacheControl, when set, are form fields the

@@ -224,7 +224,7 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
     result.uploads[name] = key;
   });
 
-  await t.test('a POST form uploads; a file over its size limit is refused by OSS', async () => {
+  await t.test('a POST form uploads a file of exactly its size limit; one byte more is refused by OSS', async () => {
     await page.check('#mode-post');
     await page.fill('#max-bytes', String(64 * 1024));
     await page.setInputFiles('#files', formFile);

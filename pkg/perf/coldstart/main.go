@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -32,27 +31,8 @@ func main() {
 	}
 }
 
-func build(dir, name, pkg string) (string, int64, error) {
-	out := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", 0, fmt.Errorf("go build %s: %v: %s", pkg, err, b)
-	}
-	st, err := os.Stat(out)
-	if err != nil {
-		return "", 0, err
-	}
-	return out, st.Size(), nil
-}
-
-var brokerEnv = []string{
-	"JWT_HS256_SECRET=" + string(fixture.HS256Secret),
-	"OSS_ACCESS_KEY_ID=" + fixture.RAMID, "OSS_ACCESS_KEY_SECRET=" + fixture.RAMSecret,
-	"OSS_BUCKET=" + fixture.Bucket, "OSS_REGION=" + fixture.Region,
-	"OSS_ENDPOINT=http://127.0.0.1:9", // never contacted by a health check
-	"LOG_LEVEL=warn",
-}
+// brokerEnv: a health check never contacts OSS.
+var brokerEnv = fixture.BrokerEnv("http://127.0.0.1:9")
 
 // once starts bin, invokes one GET /healthz and returns the time from
 // just before exec to the response.
@@ -113,7 +93,7 @@ func run(n int) error {
 		{name: "minimal", pkg: "./pkg/perf/coldstart/minimal"},
 	}
 	for _, b := range bins {
-		if b.path, b.size, err = build(dir, b.name, b.pkg); err != nil {
+		if b.path, b.size, err = fixture.BuildFunction(dir, b.name, b.pkg); err != nil {
 			return err
 		}
 	}
