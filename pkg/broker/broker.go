@@ -180,6 +180,8 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err = allow(r, http.MethodPost); err == nil {
 			err = uploadRoutes[path](b, rec, r)
 		}
+	case path == uppyS3Path:
+		err = b.uppyS3(rec, r)
 	case strings.HasPrefix(path, objectsPrefix):
 		route = objectsPrefix + "*"
 		if err = allow(r, http.MethodPut, http.MethodPost); err == nil {

@@ -7,7 +7,7 @@ import (
 )
 
 const (
-	corsMethods = "GET, HEAD, POST, PUT, OPTIONS"
+	corsMethods = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
 	corsHeaders = "Authorization, Content-Type, Content-MD5"
 	corsMaxAge  = "600"
 )

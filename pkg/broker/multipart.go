@@ -25,6 +25,8 @@ var uploadRoutes = map[string]func(*Broker, http.ResponseWriter, *http.Request) 
 	"/v1/multipart/parts":    (*Broker).multipartParts,
 	"/v1/multipart/complete": (*Broker).multipartComplete,
 	"/v1/multipart/abort":    (*Broker).multipartAbort,
+	"/v1/multipart/list":     (*Broker).multipartList,
+	"/v1/uppy/sign":          (*Broker).uppySign,
 }
 
 // Multipart defaults and limits.
@@ -124,38 +126,50 @@ func (b *Broker) multipartInitiate(w http.ResponseWriter, r *http.Request) *apiE
 	if aerr := decodeJSON(w, r, &req); aerr != nil {
 		return aerr
 	}
-	if req.ContentType, aerr = b.checkUpload(p, req.Overwrite, req.ContentType); aerr != nil {
+	res, aerr := b.initiate(r, p, &req)
+	if aerr != nil {
 		return aerr
 	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// initiate judges req for p, starts the OSS multipart upload and seals its
+// handle: POST /v1/multipart, and Uppy 6's CreateMultipartUpload.
+func (b *Broker) initiate(r *http.Request, p auth.Principal, req *multipartInitRequest) (*multipartInitResponse, *apiError) {
+	var aerr *apiError
+	if req.ContentType, aerr = b.checkUpload(p, req.Overwrite, req.ContentType); aerr != nil {
+		return nil, aerr
+	}
 	if req.Key == "" {
-		return errKeyRequired
+		return nil, errKeyRequired
 	}
 	if req.Size != nil {
 		switch n := *req.Size; {
 		case n < 1:
-			return errorf(http.StatusBadRequest, "invalid_request", "size must be at least 1 byte (presign empty files)")
+			return nil, errorf(http.StatusBadRequest, "invalid_request", "size must be at least 1 byte (presign empty files)")
 		case n > b.maxMultipartBytes():
-			return errorf(http.StatusRequestEntityTooLarge, "payload_too_large",
+			return nil, errorf(http.StatusRequestEntityTooLarge, "payload_too_large",
 				"size is over the multipart limit of "+strconv.FormatInt(b.maxMultipartBytes(), 10)+" bytes")
 		}
 	}
 	partSize, count, aerr := partPlan(req.Size, req.PartSize)
 	if aerr != nil {
-		return aerr
+		return nil, aerr
 	}
 	meta, aerr := checkMetadata(req.Metadata)
 	if aerr != nil {
-		return aerr
+		return nil, aerr
 	}
 	key, aerr := b.resolveKey(r, req.Key, p, req.ContentType)
 	if aerr != nil {
-		return aerr
+		return nil, aerr
 	}
 	id, err := b.cfg.Storage.InitiateMultipart(r.Context(), storage.Upload{
 		Key: key, ContentType: req.ContentType, Overwrite: req.Overwrite, Metadata: meta,
 	})
 	if err != nil {
-		return b.multipartError(r.Context(), err)
+		return nil, b.multipartError(r.Context(), err)
 	}
 	c := uploadhandle.Claims{
 		Bucket: b.cfg.Storage.Bucket(), Key: key, UploadID: id, Subject: p.Subject,
@@ -173,13 +187,12 @@ func (b *Broker) multipartInitiate(w http.ResponseWriter, r *http.Request) *apiE
 		b.log.LogAttrs(r.Context(), slog.LevelError, "sealing a handle failed",
 			slog.String("requestId", requestid.From(r.Context())), slog.String("error", err.Error()))
 		b.abortOrphan(r.Context(), key, id)
-		return errInternal
+		return nil, errInternal
 	}
-	writeJSON(w, http.StatusOK, &multipartInitResponse{
+	return &multipartInitResponse{
 		UploadID: id, Bucket: c.Bucket, Key: key, PartSize: partSize, PartCount: count,
 		Handle: h, ExpiresAt: c.Expires.UTC(),
-	})
-	return nil
+	}, nil
 }
 
 // abortOrphan aborts an upload the broker started in this request when a
@@ -232,14 +245,30 @@ func (b *Broker) openHandle(r *http.Request, p auth.Principal, h string) (upload
 type partsRequest struct {
 	Handle      string  `json:"handle"`
 	PartNumbers []int64 `json:"partNumbers"`
-	ExpiresIn   *int64  `json:"expiresIn"`
+	// ContentLength is the length the client will send for each listed
+	// part (a browser cannot choose it: it is the body's). With a declared
+	// size it must match the plan, so a mismatch is a clear 400 here and
+	// not a SignatureDoesNotMatch at OSS; without one it pins the URLs.
+	ContentLength *int64 `json:"contentLength"`
+	ExpiresIn     *int64 `json:"expiresIn"`
 }
 
+// partURL is one presigned UploadPart. Headers holds only what the client
+// must set itself; a pinned length is ContentLength, which the client's
+// HTTP stack sends from the body (browsers refuse to set it).
 type partURL struct {
-	PartNumber int64             `json:"partNumber"`
-	Method     string            `json:"method"`
-	URL        string            `json:"url"`
-	Headers    map[string]string `json:"headers"`
+	PartNumber    int64             `json:"partNumber"`
+	Method        string            `json:"method"`
+	URL           string            `json:"url"`
+	Headers       map[string]string `json:"headers"`
+	ContentLength int64             `json:"contentLength,omitempty"`
+}
+
+// liftLength takes Content-Length out of a signed header set: every HTTP
+// client sends it from the body, and browsers refuse to set it by hand.
+func liftLength(h map[string]string) map[string]string {
+	delete(h, "Content-Length")
+	return h
 }
 
 type partsResponse struct {
@@ -283,6 +312,12 @@ func (b *Broker) multipartParts(w http.ResponseWriter, r *http.Request) *apiErro
 		}
 		seen[n] = true
 	}
+	if req.ContentLength != nil {
+		if n := *req.ContentLength; n < 1 || n > storage.MaxPartSize {
+			return errorf(http.StatusBadRequest, "invalid_request",
+				"contentLength must be between 1 and "+strconv.Itoa(storage.MaxPartSize)+" bytes (OSS's part size limit)")
+		}
+	}
 	ttl, aerr := b.ttl(req.ExpiresIn)
 	if aerr != nil {
 		return aerr
@@ -299,12 +334,20 @@ func (b *Broker) multipartParts(w http.ResponseWriter, r *http.Request) *apiErro
 			if n == last {
 				size = c.Size - (last-1)*c.PartSize
 			}
+			if req.ContentLength != nil && *req.ContentLength != size {
+				return errorf(http.StatusBadRequest, "part_size_mismatch",
+					"part "+strconv.FormatInt(n, 10)+" of this upload is "+strconv.FormatInt(size, 10)+" bytes, not "+
+						strconv.FormatInt(*req.ContentLength, 10)+": the upload was started with size "+strconv.FormatInt(c.Size, 10)+
+						" and partSize "+strconv.FormatInt(c.PartSize, 10)+" (give the client's part size as partSize to POST /v1/multipart)")
+			}
+		} else if req.ContentLength != nil {
+			size = *req.ContentLength
 		}
 		ps, err := b.cfg.Storage.PresignPart(r.Context(), c.Key, c.UploadID, int32(n), size, expires)
 		if err != nil {
 			return b.storageError(r.Context(), err)
 		}
-		res.Parts = append(res.Parts, partURL{PartNumber: n, Method: ps.Method, URL: ps.URL, Headers: ps.Headers})
+		res.Parts = append(res.Parts, partURL{PartNumber: n, Method: ps.Method, URL: ps.URL, Headers: liftLength(ps.Headers), ContentLength: size})
 		res.ExpiresAt = ps.Expires.UTC()
 	}
 	writeJSON(w, http.StatusOK, &res)
@@ -342,8 +385,24 @@ func (b *Broker) multipartComplete(w http.ResponseWriter, r *http.Request) *apiE
 	if aerr != nil {
 		return aerr
 	}
+	res, aerr := b.complete(r, c, &req)
+	if aerr != nil {
+		return aerr
+	}
+	if b.cfg.Inspector != nil {
+		return b.completeWithReceipt(w, r, c)
+	}
+	w.Header().Set("Location", objectsPrefix+escapeKey(c.Key))
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+// complete checks req's part list against OSS's and has OSS assemble the
+// object of handle c: POST /v1/multipart/complete, and Uppy 6's
+// CompleteMultipartUpload.
+func (b *Broker) complete(r *http.Request, c uploadhandle.Claims, req *completeRequest) (*objectResponse, *apiError) {
 	if n := len(req.Parts); n == 0 || n > storage.MaxPartNumber {
-		return errorf(http.StatusBadRequest, "invalid_request", "parts must hold 1 to 10000 parts")
+		return nil, errorf(http.StatusBadRequest, "invalid_request", "parts must hold 1 to 10000 parts")
 	}
 	parts := make([]storage.Part, len(req.Parts))
 	seen := make(map[int64]bool, len(req.Parts))
@@ -351,11 +410,11 @@ func (b *Broker) multipartComplete(w http.ResponseWriter, r *http.Request) *apiE
 		num := strconv.FormatInt(pt.PartNumber, 10)
 		switch {
 		case pt.PartNumber < 1 || pt.PartNumber > storage.MaxPartNumber:
-			return errorf(http.StatusBadRequest, "invalid_request", "part number "+num+" is outside 1..10000")
+			return nil, errorf(http.StatusBadRequest, "invalid_request", "part number "+num+" is outside 1..10000")
 		case seen[pt.PartNumber]:
-			return errorf(http.StatusBadRequest, "invalid_request", "part number "+num+" is given twice")
+			return nil, errorf(http.StatusBadRequest, "invalid_request", "part number "+num+" is given twice")
 		case !validETag(pt.ETag):
-			return errorf(http.StatusBadRequest, "invalid_request", "part "+num+": etag must be the ETag OSS returned for the part")
+			return nil, errorf(http.StatusBadRequest, "invalid_request", "part "+num+": etag must be the ETag OSS returned for the part")
 		}
 		seen[pt.PartNumber] = true
 		parts[i] = storage.Part{Number: int32(pt.PartNumber), ETag: trimQuotes(pt.ETag)}
@@ -363,7 +422,7 @@ func (b *Broker) multipartComplete(w http.ResponseWriter, r *http.Request) *apiE
 
 	listed, err := b.cfg.Storage.ListParts(r.Context(), c.Key, c.UploadID)
 	if err != nil {
-		return b.multipartError(r.Context(), err)
+		return nil, b.multipartError(r.Context(), err)
 	}
 	byNumber := make(map[int32]storage.Part, len(listed))
 	for _, l := range listed {
@@ -375,32 +434,27 @@ func (b *Broker) multipartComplete(w http.ResponseWriter, r *http.Request) *apiE
 		num := strconv.Itoa(int(pt.Number))
 		switch {
 		case !ok:
-			return errorf(http.StatusBadRequest, "invalid_part", "part "+num+" was not uploaded")
+			return nil, errorf(http.StatusBadRequest, "invalid_part", "part "+num+" was not uploaded")
 		case !strings.EqualFold(l.ETag, pt.ETag):
-			return errorf(http.StatusBadRequest, "invalid_part", "part "+num+": the etag does not match the uploaded part")
+			return nil, errorf(http.StatusBadRequest, "invalid_part", "part "+num+": the etag does not match the uploaded part")
 		}
 		total += l.Size
 	}
 	switch {
 	case total > b.maxMultipartBytes():
-		return errorf(http.StatusRequestEntityTooLarge, "payload_too_large",
+		return nil, errorf(http.StatusRequestEntityTooLarge, "payload_too_large",
 			"the parts add up to "+strconv.FormatInt(total, 10)+" bytes, over the multipart limit of "+strconv.FormatInt(b.maxMultipartBytes(), 10))
 	case c.Size > 0 && total != c.Size:
-		return errorf(http.StatusBadRequest, "invalid_part",
+		return nil, errorf(http.StatusBadRequest, "invalid_part",
 			"the parts add up to "+strconv.FormatInt(total, 10)+" bytes, not the declared size of "+strconv.FormatInt(c.Size, 10))
 	}
 	etag, _, err := b.cfg.Storage.CompleteMultipart(r.Context(), c.Key, c.UploadID, parts, c.Overwrite)
 	if err != nil {
-		return b.multipartError(r.Context(), err)
+		return nil, b.multipartError(r.Context(), err)
 	}
-	if b.cfg.Inspector != nil {
-		return b.completeWithReceipt(w, r, c)
-	}
-	w.Header().Set("Location", objectsPrefix+escapeKey(c.Key))
-	writeJSON(w, http.StatusCreated, &objectResponse{
+	return &objectResponse{
 		Bucket: c.Bucket, Key: c.Key, Size: total, ETag: etag, ContentType: c.ContentType,
-	})
-	return nil
+	}, nil
 }
 
 // completeReceipt is the multipart complete answer with inspection on: the
@@ -455,6 +509,68 @@ func (b *Broker) multipartAbort(w http.ResponseWriter, r *http.Request) *apiErro
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+type listRequest struct {
+	Handle string `json:"handle"`
+}
+
+type listedPart struct {
+	PartNumber int32  `json:"partNumber"`
+	ETag       string `json:"etag"`
+	Size       int64  `json:"size"`
+}
+
+type listResponse struct {
+	Bucket    string       `json:"bucket"`
+	Key       string       `json:"key"`
+	PartSize  int64        `json:"partSize"`
+	Size      int64        `json:"size,omitempty"`
+	Parts     []listedPart `json:"parts"`
+	ExpiresAt time.Time    `json:"expiresAt"`
+}
+
+// multipartList is POST /v1/multipart/list: the parts OSS holds for the
+// handle's upload, so a client that lost its state (a reloaded page, a
+// restarted app) sends only the missing ones.
+func (b *Broker) multipartList(w http.ResponseWriter, r *http.Request) *apiError {
+	p, aerr := b.authenticate(r)
+	if aerr != nil {
+		return aerr
+	}
+	if b.cfg.Handles == nil {
+		return errMultipartOff
+	}
+	var req listRequest
+	if aerr := decodeJSON(w, r, &req); aerr != nil {
+		return aerr
+	}
+	c, aerr := b.openHandle(r, p, req.Handle)
+	if aerr != nil {
+		return aerr
+	}
+	parts, aerr := b.listParts(r, c)
+	if aerr != nil {
+		return aerr
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, &listResponse{
+		Bucket: c.Bucket, Key: c.Key, PartSize: c.PartSize, Size: c.Size, Parts: parts, ExpiresAt: c.Expires.UTC(),
+	})
+	return nil
+}
+
+// listParts is what OSS holds for handle c, in ascending part order.
+func (b *Broker) listParts(r *http.Request, c uploadhandle.Claims) ([]listedPart, *apiError) {
+	listed, err := b.cfg.Storage.ListParts(r.Context(), c.Key, c.UploadID)
+	if err != nil {
+		return nil, b.multipartError(r.Context(), err)
+	}
+	parts := make([]listedPart, len(listed))
+	for i, l := range listed {
+		parts[i] = listedPart{PartNumber: l.Number, ETag: l.ETag, Size: l.Size}
+	}
+	return parts, nil
 }
 
 // multipartError maps OSS's multipart refusals to the API, then falls back

@@ -2,6 +2,8 @@ package broker_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -9,7 +11,7 @@ import (
 // uploadRoutePaths are the JSON routes of presign-post, presign-get and
 // multipart (their preflights are checked with the others').
 var uploadRoutePaths = []string{"/v1/presign-post", "/v1/presign-get", "/v1/multipart", "/v1/multipart/parts",
-	"/v1/multipart/complete", "/v1/multipart/abort"}
+	"/v1/multipart/complete", "/v1/multipart/abort", "/v1/multipart/list", "/v1/uppy/sign"}
 
 // uploadRouteSpecCases are real requests to those routes (and a batch
 // presign), one for every response the OpenAPI document lists for them;
@@ -50,6 +52,29 @@ func uploadRouteSpecCases(t *testing.T) []specCase {
 		return j(m)
 	}
 	file := map[string]any{"key": "exampledir/spec/batch.png", "contentType": "image/png"}
+
+	// Uppy 6's S3-shaped front: an upload started through it, with one part.
+	images := newRoutesEnv(t, options{contentTypes: "image/*"})
+	au := map[string]string{"Authorization": "Bearer " + tok}
+	mp4 := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "video/mp4"}
+	xmlCT := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/xml"}
+	uppy := r.initiate(tok, map[string]any{"key": "exampledir/spec/uppy.bin"})
+	uppyParts := r.uploadParts(tok, uppy, []byte("uppy's bytes"))
+	uppyXML := []byte(fmt.Sprintf("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part></CompleteMultipartUpload>", uppyParts[0]["etag"]))
+	uppyTaken := r.initiate(tok, map[string]any{"key": "exampledir/spec/uppy-taken.bin"})
+	uppyTakenParts := r.uploadParts(tok, uppyTaken, []byte("first"))
+	if res := do(t, "PUT", r.url+"/v1/objects/exampledir/spec/uppy-taken.bin", text, []byte("second")); res.status != 201 {
+		t.Fatalf("direct upload: %d %s", res.status, res.body)
+	}
+	uppyTakenXML := []byte(fmt.Sprintf("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part></CompleteMultipartUpload>", uppyTakenParts[0]["etag"]))
+	uppyAbort := r.initiate(tok, map[string]any{"key": "exampledir/spec/uppy-abort.bin"})
+	// With inspection on, an upload whose bytes are not its declared type.
+	insp := newEnv(t, options{callbacks: true})
+	fake := insp.initiate(tok, map[string]any{"key": "exampledir/spec/fake.png", "contentType": "image/png"})
+	fakeParts := insp.uploadParts(tok, fake, []byte("plain text, not a PNG"))
+	fakeXML := []byte(fmt.Sprintf("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part></CompleteMultipartUpload>", fakeParts[0]["etag"]))
+	s3 := func(handle string) string { return "/v1/uppy/s3?uploadId=" + url.QueryEscape(handle) }
+	sign := func(m map[string]any) []byte { return j(m) }
 
 	return []specCase{
 		{"presign batch", r.url, "POST", "/v1/presign", js, j(map[string]any{"files": []any{file, map[string]any{"key": "other/x"}}}), 200},
@@ -115,5 +140,58 @@ func uploadRouteSpecCases(t *testing.T) []specCase {
 		{"abort storage down", down.url, "POST", "/v1/multipart/abort", js, j(map[string]any{"handle": ab.Handle}), 502},
 		{"abort", r.url, "POST", "/v1/multipart/abort", js, j(map[string]any{"handle": ab.Handle}), 204},
 		{"abort again", r.url, "POST", "/v1/multipart/abort", js, j(map[string]any{"handle": ab.Handle}), 404},
+
+		{"list", r.url, "POST", "/v1/multipart/list", js, j(map[string]any{"handle": uppy.Handle}), 200},
+		{"list bad JSON", r.url, "POST", "/v1/multipart/list", js, []byte(`{"handle":`), 400},
+		{"list no token", r.url, "POST", "/v1/multipart/list", anon, j(map[string]any{"handle": uppy.Handle}), 401},
+		{"list forged handle", r.url, "POST", "/v1/multipart/list", js, j(map[string]any{"handle": forged}), 403},
+		{"list aborted", r.url, "POST", "/v1/multipart/list", js, j(map[string]any{"handle": ab.Handle}), 404},
+		{"list too large", r.url, "POST", "/v1/multipart/list", js, big, 413},
+		{"list not JSON", r.url, "POST", "/v1/multipart/list", text, []byte("handle=a"), 415},
+		{"list off", off.url, "POST", "/v1/multipart/list", js, j(map[string]any{"handle": uppy.Handle}), 501},
+		{"list storage down", down.url, "POST", "/v1/multipart/list", js, j(map[string]any{"handle": uppy.Handle}), 502},
+
+		{"uppy sign put", r.url, "POST", "/v1/uppy/sign", js, sign(map[string]any{"method": "PUT", "key": "exampledir/spec/u.png", "contentType": "image/png"}), 200},
+		{"uppy sign create", r.url, "POST", "/v1/uppy/sign", js, sign(map[string]any{"method": "POST", "key": "exampledir/spec/u.bin", "overwrite": true}), 200},
+		{"uppy sign part", r.url, "POST", "/v1/uppy/sign", js, sign(map[string]any{"method": "PUT", "key": uppy.Key, "uploadId": uppy.Handle, "partNumber": 2}), 200},
+		{"uppy sign list", r.url, "POST", "/v1/uppy/sign", js, sign(map[string]any{"method": "GET", "key": uppy.Key, "uploadId": uppy.Handle}), 200},
+		{"uppy sign delete object", r.url, "POST", "/v1/uppy/sign", js, sign(map[string]any{"method": "DELETE", "key": "exampledir/spec/u.png"}), 400},
+		{"uppy sign no token", r.url, "POST", "/v1/uppy/sign", anon, sign(map[string]any{"method": "PUT", "key": "exampledir/a"}), 401},
+		{"uppy sign outside prefix", r.url, "POST", "/v1/uppy/sign", js, sign(map[string]any{"method": "POST", "key": "other/a"}), 403},
+		{"uppy sign forged handle", r.url, "POST", "/v1/uppy/sign", js, sign(map[string]any{"method": "PUT", "key": uppy.Key, "uploadId": forged, "partNumber": 1}), 403},
+		{"uppy sign too large", r.url, "POST", "/v1/uppy/sign", js, big, 413},
+		{"uppy sign refused type", images.url, "POST", "/v1/uppy/sign", js, sign(map[string]any{"method": "PUT", "key": "exampledir/a", "contentType": "text/plain"}), 415},
+		{"uppy sign off", off.url, "POST", "/v1/uppy/sign", js, sign(map[string]any{"method": "POST", "key": "exampledir/a"}), 501},
+		{"uppy sign no credentials", noCreds, "POST", "/v1/uppy/sign", js, sign(map[string]any{"method": "PUT", "key": "exampledir/a"}), 502},
+
+		{"uppy create", r.url, "POST", "/v1/uppy/s3?key=exampledir%2Fspec%2Fu.mp4", mp4, nil, 200},
+		{"uppy create no key", r.url, "POST", "/v1/uppy/s3", mp4, nil, 400},
+		{"uppy create no token", r.url, "POST", "/v1/uppy/s3?key=exampledir%2Fspec%2Fu.mp4", map[string]string{"Content-Type": "video/mp4"}, nil, 401},
+		{"uppy create outside prefix", r.url, "POST", "/v1/uppy/s3?key=other%2Fu.mp4", mp4, nil, 403},
+		{"uppy create exists", r.url, "POST", "/v1/uppy/s3?key=exampledir%2Fspec%2Ftaken.bin", mp4, nil, 409},
+		{"uppy create refused type", images.url, "POST", "/v1/uppy/s3?key=exampledir%2Fspec%2Fu.mp4", mp4, nil, 415},
+		{"uppy create off", off.url, "POST", "/v1/uppy/s3?key=exampledir%2Fspec%2Fu.mp4", mp4, nil, 501},
+		{"uppy create storage down", down.url, "POST", "/v1/uppy/s3?key=exampledir%2Fspec%2Fu.mp4", mp4, nil, 502},
+		{"uppy list", r.url, "GET", s3(uppy.Handle), au, nil, 200},
+		{"uppy list no handle", r.url, "GET", "/v1/uppy/s3", au, nil, 400},
+		{"uppy list no token", r.url, "GET", s3(uppy.Handle), nil, nil, 401},
+		{"uppy list forged handle", r.url, "GET", s3(forged), au, nil, 403},
+		{"uppy list aborted", r.url, "GET", s3(ab.Handle), au, nil, 404},
+		{"uppy list off", off.url, "GET", s3(uppy.Handle), au, nil, 501},
+		{"uppy list storage down", down.url, "GET", s3(uppy.Handle), au, nil, 502},
+		{"uppy complete too large", r.url, "POST", s3(uppy.Handle), xmlCT, make([]byte, 1<<20+1), 413},
+		{"uppy complete not XML", r.url, "POST", s3(uppy.Handle), xmlCT, []byte("{}"), 400},
+		{"uppy complete key taken", r.url, "POST", s3(uppyTaken.Handle), xmlCT, uppyTakenXML, 409},
+		{"uppy complete", r.url, "POST", s3(uppy.Handle), xmlCT, uppyXML, 200},
+		{"uppy complete rejected by inspection", insp.url, "POST", s3(fake.Handle), xmlCT, fakeXML, 422},
+		{"uppy complete again", r.url, "POST", s3(uppy.Handle), xmlCT, uppyXML, 404},
+		{"uppy abort no handle", r.url, "DELETE", "/v1/uppy/s3", au, nil, 400},
+		{"uppy abort no token", r.url, "DELETE", s3(uppyAbort.Handle), nil, nil, 401},
+		{"uppy abort forged handle", r.url, "DELETE", s3(forged), au, nil, 403},
+		{"uppy abort off", off.url, "DELETE", s3(uppyAbort.Handle), au, nil, 501},
+		{"uppy abort storage down", down.url, "DELETE", s3(uppyAbort.Handle), au, nil, 502},
+		{"uppy abort", r.url, "DELETE", s3(uppyAbort.Handle), au, nil, 204},
+		{"uppy abort again", r.url, "DELETE", s3(uppyAbort.Handle), au, nil, 404},
+		{"uppy PUT", r.url, "PUT", s3(uppyAbort.Handle), au, nil, 405},
 	}
 }

@@ -37,13 +37,17 @@ type presignRequest struct {
 	CacheControl       string `json:"cacheControl"`
 }
 
+// presignResponse is one signed PUT. Headers holds only what the client
+// must set itself; a pinned length is ContentLength (every HTTP client
+// sends Content-Length from the body, and browsers refuse to set it).
 type presignResponse struct {
-	Method    string            `json:"method"`
-	URL       string            `json:"url"`
-	Headers   map[string]string `json:"headers"`
-	Bucket    string            `json:"bucket"`
-	Key       string            `json:"key"`
-	ExpiresAt time.Time         `json:"expiresAt"`
+	Method        string            `json:"method"`
+	URL           string            `json:"url"`
+	Headers       map[string]string `json:"headers"`
+	ContentLength *int64            `json:"contentLength,omitempty"` // nil: not pinned; 0 pins an empty object
+	Bucket        string            `json:"bucket"`
+	Key           string            `json:"key"`
+	ExpiresAt     time.Time         `json:"expiresAt"`
 }
 
 // appendJSON appends the bytes json.Marshal(r) gives, without reflection:
@@ -55,6 +59,10 @@ func (r *presignResponse) appendJSON(dst []byte) []byte {
 	dst = jsonstring.Append(dst, r.URL)
 	dst = append(dst, `,"headers":`...)
 	dst = jsonstring.AppendMap(dst, r.Headers)
+	if r.ContentLength != nil {
+		dst = append(dst, `,"contentLength":`...)
+		dst = strconv.AppendInt(dst, *r.ContentLength, 10)
+	}
 	dst = append(dst, `,"bucket":`...)
 	dst = jsonstring.Append(dst, r.Bucket)
 	dst = append(dst, `,"key":`...)
@@ -199,12 +207,13 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 		return nil, b.storageError(r.Context(), err)
 	}
 	return &presignResponse{
-		Method:    ps.Method,
-		URL:       ps.URL,
-		Headers:   ps.Headers,
-		Bucket:    b.cfg.Storage.Bucket(),
-		Key:       key,
-		ExpiresAt: ps.Expires.UTC(),
+		Method:        ps.Method,
+		URL:           ps.URL,
+		Headers:       liftLength(ps.Headers),
+		ContentLength: u.ContentLength,
+		Bucket:        b.cfg.Storage.Bucket(),
+		Key:           key,
+		ExpiresAt:     ps.Expires.UTC(),
 	}, nil
 }
 

@@ -194,3 +194,9 @@ func PostSignature(signingKey []byte, base64Policy string) string {
 // PostSigningKey is the V4 signing key for secret on date (yyyymmdd) in
 // region, product "oss".
 func PostSigningKey(secret, date, region string) []byte { return deriveKey(secret, date, region) }
+
+// ObjectURL is the object's unsigned URL (what OSS puts in a completed
+// multipart upload's Location): the bucket's URL and the escaped key.
+func (c *Client) ObjectURL(key string) string {
+	return c.presign.origin + string(appendEscaped([]byte(c.presign.urlPrefix), key, false))
+}
