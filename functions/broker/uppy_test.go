@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+)
+
+// needBrowser returns node's path when Chromium, Node and the webtest
+// modules (paths under webtest/) are there. Otherwise the test skips, or
+// fails under OSSBROKER_REQUIRE_BROWSER=1 (CI). `make test` installs the
+// modules itself (npm ci) where Node is installed, so only Chromium is left.
+func needBrowser(t *testing.T, modules ...string) string {
+	t.Helper()
+	missing := func(what string) {
+		t.Helper()
+		if os.Getenv("OSSBROKER_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("OSSBROKER_REQUIRE_BROWSER=1 but %s", what)
+		}
+		t.Skipf("SKIPPED: %s. Chromium: apt-get install chromium; the npm modules: make test installs them (or npm ci in functions/broker/webtest and its uppy5/, uppy6/)", what)
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		missing(chromiumPath + " is not installed")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("node is not on PATH")
+	}
+	for _, m := range modules {
+		if _, err := os.Stat(filepath.Join("webtest", m)); err != nil {
+			missing("webtest/" + m + " is missing")
+		}
+	}
+	return node
+}
+
+// ownerClient reads the local bucket with the account owner's key pair.
+func ownerClient(ossAddr, id, secret string) *oss.Client {
+	return oss.NewClient(oss.LoadDefaultConfig().WithRegion(testRegion).WithEndpoint("http://" + ossAddr).
+		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret)))
+}
+
+// bucketContents is every object of the local bucket: key to bytes.
+func bucketContents(ctx context.Context, t *testing.T, client *oss.Client) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	p := client.NewListObjectsV2Paginator(&oss.ListObjectsV2Request{Bucket: oss.Ptr(testBucket)})
+	for p.HasNext() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			res, err := client.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(testBucket), Key: o.Key})
+			if err != nil {
+				t.Fatalf("GetObject %s: %v", oss.ToString(o.Key), err)
+			}
+			b, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[oss.ToString(o.Key)] = b
+		}
+	}
+	return out
+}
+
+// TestUppy runs webtest/uppy.test.mjs: Uppy 6 (6.3.1) and Uppy 5 (5.1.0),
+// pinned in webtest/uppy6 and webtest/uppy5, each with the glue README.md
+// gives (read from README.md, bundled by esbuild), in headless Chromium
+// against local mode: a small file, a 24 MiB multipart file, a multipart
+// upload cancelled after its first part, and a 48 MiB one resumed after a
+// page reload. Then the OSS SDK, with the owner's key pair, checks that the
+// bucket holds exactly the small, multipart and resumed files' bytes, each
+// once, and nothing of the cancelled ones.
+func TestUppy(t *testing.T) {
+	node := needBrowser(t, "node_modules/playwright-core/package.json", "node_modules/esbuild/package.json",
+		"uppy6/node_modules/@uppy/aws-s3/package.json", "uppy5/node_modules/@uppy/aws-s3/package.json")
+
+	dir := t.TempDir()
+	env := []string{}
+	want := map[string][]byte{} // content by file name, for the files that must be stored
+	var cancelled [][]byte
+	for _, v := range []string{"6", "5"} {
+		for _, f := range []struct {
+			envName, name string
+			size          int
+			stored        bool
+		}{
+			{"SMALL_FILE", "small-" + v + ".txt", 0, true},
+			{"BIG_FILE", "big-" + v + ".bin", 24 << 20, true},
+			{"CANCEL_FILE", "cancel-" + v + ".bin", 24 << 20, false},
+			{"RESUME_FILE", "resume-" + v + ".bin", 48 << 20, true},
+		} {
+			body := []byte("small file for Uppy " + v + ", " + time.Now().UTC().Format(time.RFC3339Nano) + "\n")
+			if f.size > 0 {
+				body = make([]byte, f.size)
+				rand.Read(body)
+			}
+			p := filepath.Join(dir, f.name)
+			if err := os.WriteFile(p, body, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			env = append(env, f.envName+"_"+v+"="+p)
+			if f.stored {
+				want[f.name] = body
+			} else {
+				cancelled = append(cancelled, body)
+			}
+		}
+	}
+
+	const ownerID, ownerSecret = "LTAI5tOwnerUppyTest", "OwnerSecretForUppyTest0"
+	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
+	dev := startLocalMode(t,
+		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+t.TempDir(),
+		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret,
+		"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "OSS_ENDPOINT=", "ALLOWED_ORIGINS=", "UPLOAD_PREFIX=",
+		"ALLOWED_CONTENT_TYPES=", "JWT_HS256_SECRET=", "JWT_PUBLIC_KEY=", "JWT_JWKS_URL=", "JWT_JWKS=",
+		"JWT_ISSUER=", "JWT_AUDIENCE=", "FC_RUNTIME_API=")
+	readme, err := filepath.Abs(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outDir, err := filepath.Abs(filepath.Join("webtest", "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-concurrency=1", "uppy.test.mjs")
+	cmd.Dir = "webtest"
+	cmd.Env = append(append(os.Environ(), env...), "BROKER_URL=http://"+brokerAddr, "README="+readme,
+		"OUT_DIR="+outDir, "CHROMIUM="+chromiumPath)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	t.Logf("node --test uppy.test.mjs (%s):\n%s", time.Since(start).Round(time.Millisecond), out)
+	if err != nil {
+		t.Fatalf("the Uppy browser test failed: %v\nlocal mode's output:\n%s", err, dev)
+	}
+
+	// The bucket holds each stored file's bytes exactly once, nothing else.
+	got := bucketContents(ctx, t, ownerClient(ossAddr, ownerID, ownerSecret))
+	seen := map[string]string{}
+	for key, body := range got {
+		matched := ""
+		for name, w := range want {
+			if bytes.Equal(body, w) {
+				matched = name
+			}
+		}
+		for _, c := range cancelled {
+			if bytes.Equal(body, c) {
+				t.Errorf("%s holds the bytes of a cancelled upload", key)
+			}
+		}
+		if matched == "" {
+			t.Errorf("%s (%d bytes) is none of the uploaded files", key, len(body))
+			continue
+		}
+		if prev, dup := seen[matched]; dup {
+			t.Errorf("%s is stored twice: %s and %s", matched, prev, key)
+		}
+		seen[matched] = key
+	}
+	for name := range want {
+		if _, ok := seen[name]; !ok {
+			t.Errorf("%s was not stored", name)
+		}
+	}
+	js, _ := json.Marshal(seen)
+	t.Logf("stored: %s", js)
+}
