@@ -11,15 +11,25 @@ BENCHTIME ?= 1s
 run:
 	$(GO) run ./functions/broker -dev
 
+# The browser tests' npm folders; each is installed (npm ci) when its lock file is newer than its
+# node_modules, and only where npm is installed (the tests then skip, saying so).
+WEBTEST_DIRS    := functions/broker/webtest functions/broker/webtest/uppy5 functions/broker/webtest/uppy6
+WEBTEST_MODULES := $(addsuffix /node_modules/.package-lock.json,$(WEBTEST_DIRS))
+
 ## test: every Go test (unit, integration over loopback, compiled-binary FC runtime test, and the
-## real-browser test of the demo page when Chromium and functions/broker/webtest/node_modules are there)
-test:
+## real-browser tests: the demo page, Uppy 6 and 5, the README's snippets). Where Node is installed it first
+## installs the pinned npm modules of those tests itself (npm ci), so only Chromium is left to install.
+test: $(WEBTEST_MODULES)
 	$(GO) test -race -count=1 ./...
-	@if [ ! -x /usr/bin/chromium ] || [ ! -f functions/broker/webtest/node_modules/playwright-core/package.json ]; then \
+	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo; \
-	  echo "!!! SKIPPED: the real-browser test (TestBrowser in functions/broker) did not run: it needs /usr/bin/chromium"; \
-	  echo "!!! and functions/broker/webtest/node_modules: apt-get install chromium; (cd functions/broker/webtest && npm ci)."; \
-	  echo "!!! .ci/run installs both and turns this skip into a failure (OSSBROKER_REQUIRE_BROWSER=1)."; \
+	  echo "!!! SKIPPED: the real-browser tests (TestBrowser, TestUppy, TestReadmeSnippets in functions/broker)"; \
+	  echo "!!! did not run: Chromium is not installed. Install it with: sudo apt-get install chromium"; \
+	  echo "!!! .ci/run installs it and turns this skip into a failure (OSSBROKER_REQUIRE_BROWSER=1)."; \
+	  echo; \
+	elif ! command -v node >/dev/null; then \
+	  echo; \
+	  echo "!!! SKIPPED: the real-browser tests did not run: Node.js is not installed (sudo apt-get install nodejs npm)."; \
 	  echo; \
 	fi
 	@if [ ! -x .ci/node_modules/.bin/s ]; then \
@@ -28,6 +38,11 @@ test:
 	  echo "!!! .ci/node_modules (cd .ci && npm ci). .ci/run installs it and makes the skip a failure (OSSBROKER_REQUIRE_DEPLOY=1)."; \
 	  echo; \
 	fi
+
+%/node_modules/.package-lock.json: %/package-lock.json %/package.json
+	@if command -v npm >/dev/null; then \
+	  echo "npm ci in $*"; (cd $* && npm ci --no-audit --no-fund --loglevel=error); \
+	else echo "npm is not installed: not installing $*'s modules"; fi
 
 ## test-browser: only the real-browser test, verbose (screenshot in functions/broker/webtest/out/)
 test-browser:

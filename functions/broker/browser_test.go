@@ -40,23 +40,7 @@ const chromiumPath = "/usr/bin/chromium"
 // Without Chromium or webtest/node_modules (npm ci) the test skips, unless
 // OSSBROKER_REQUIRE_BROWSER=1 (CI), which makes that a failure.
 func TestBrowser(t *testing.T) {
-	missing := func(what string) {
-		t.Helper()
-		if os.Getenv("OSSBROKER_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("OSSBROKER_REQUIRE_BROWSER=1 but %s", what)
-		}
-		t.Skipf("SKIPPED the real-browser test: %s (apt-get install chromium; cd functions/broker/webtest && npm ci)", what)
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		missing(chromiumPath + " is not installed")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH")
-	}
-	if _, err := os.Stat(filepath.Join("webtest", "node_modules", "playwright-core", "package.json")); err != nil {
-		missing("webtest/node_modules has no playwright-core")
-	}
+	node := needBrowser(t, "node_modules/playwright-core/package.json")
 
 	// The files: a small text file and 20 MiB of random bytes.
 	dir := t.TempDir()

@@ -27,7 +27,7 @@ func needBrowser(t *testing.T, modules ...string) string {
 		if os.Getenv("OSSBROKER_REQUIRE_BROWSER") == "1" {
 			t.Fatalf("OSSBROKER_REQUIRE_BROWSER=1 but %s", what)
 		}
-		t.Skipf("SKIPPED: %s. Chromium: apt-get install chromium; the npm modules: make test installs them (or npm ci in functions/broker/webtest and its uppy5/, uppy6/)", what)
+		t.Skipf("SKIPPED: %s. Chromium: sudo apt-get install chromium; the npm modules: make test installs them (npm ci in functions/broker/webtest, webtest/uppy5, webtest/uppy6)", what)
 	}
 	if _, err := os.Stat(chromiumPath); err != nil {
 		missing(chromiumPath + " is not installed")
