@@ -182,3 +182,38 @@ func TestUppy(t *testing.T) {
 	js, _ := json.Marshal(seen)
 	t.Logf("stored: %s", js)
 }
+
+// TestReadmeSnippets runs webtest/snippets.test.mjs: every shell and
+// JavaScript snippet of README.md, read from README.md now, against local
+// mode (bash, headless Chromium, Node; the Uppy snippets run in TestUppy).
+// A snippet that fails fails this test, so the README cannot drift from the
+// code. Afterwards the bucket holds the README's hello.txt as written.
+func TestReadmeSnippets(t *testing.T) {
+	node := needBrowser(t, "node_modules/playwright-core/package.json")
+	const ownerID, ownerSecret = "LTAI5tOwnerSnippetTest", "OwnerSecretForSnippetTest0"
+	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
+	dev := startLocalMode(t,
+		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+t.TempDir(),
+		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret,
+		"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "OSS_ENDPOINT=", "ALLOWED_ORIGINS=", "UPLOAD_PREFIX=",
+		"ALLOWED_CONTENT_TYPES=", "JWT_HS256_SECRET=", "JWT_PUBLIC_KEY=", "JWT_JWKS_URL=", "JWT_JWKS=",
+		"JWT_ISSUER=", "JWT_AUDIENCE=", "FC_RUNTIME_API=")
+	readme, err := filepath.Abs(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "snippets.test.mjs")
+	cmd.Dir = "webtest"
+	cmd.Env = append(os.Environ(), "BROKER_URL=http://"+brokerAddr, "README="+readme, "CHROMIUM="+chromiumPath)
+	out, err := cmd.CombinedOutput()
+	t.Logf("node --test snippets.test.mjs:\n%s", out)
+	if err != nil {
+		t.Fatalf("a README snippet failed: %v\nlocal mode's output:\n%s", err, dev)
+	}
+	got := bucketContents(ctx, t, ownerClient(ossAddr, ownerID, ownerSecret))
+	if string(got["exampledir/hello.txt"]) != "hi\n" {
+		t.Errorf("exampledir/hello.txt holds %q, want the README's \"hi\\n\"", got["exampledir/hello.txt"])
+	}
+}

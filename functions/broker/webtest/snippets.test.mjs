@@ -1,0 +1,107 @@
+// Every shell and JavaScript snippet of README.md, taken from README.md at
+// test time and run against local mode (see readme.mjs for the markers):
+// shell in bash (set -euo pipefail), browser snippets in headless Chromium on
+// the broker's origin, Node snippets in Node. A snippet fails the test when
+// it exits non-zero or throws. TestReadmeSnippets (functions/broker) starts
+// local mode and runs this.
+//
+// What a snippet finds: the README's placeholders https://<your-trigger>,
+// http://127.0.0.1:9000 and <dev token> are the running broker and its dev
+// token; shell snippets get $BROKER and $TOKEN and run in a folder holding
+// photo.png; JavaScript snippets get `token`, `file` (photo.png as a File in
+// the browser) and, for progress-reporting code, `showProgress`, `done(key)`
+// and `fail(message)` (a snippet that calls done must call it, or fail).
+//
+// Environment: BROKER_URL, README (path), CHROMIUM.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+import { localize, readme } from './readme.mjs';
+
+const run = promisify(execFile);
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run this through go test -run TestReadmeSnippets ./functions/broker`);
+  return v;
+};
+const brokerURL = env('BROKER_URL');
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// photo.png: a 1x1 PNG.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+test('README.md snippets run against local mode', { timeout: 5 * 60_000 }, async (t) => {
+  const all = readme(env('README'));
+  assert.ok(all.length > 0, 'README.md has no snippets');
+  const token = (await (await fetch(`${brokerURL}/dev/token`)).json()).token;
+  assert.ok(token, 'local mode gave no dev token');
+  const work = mkdtempSync(join(tmpdir(), 'ossbroker-snippets-'));
+  writeFileSync(join(work, 'photo.png'), PNG);
+  const userDataDir = mkdtempSync(join(tmpdir(), 'ossbroker-snippets-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath, headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+  t.after(async () => {
+    await context.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+  const page = await context.newPage();
+  // The host page: local mode's demo page, on the broker's origin (which the
+  // local bucket's CORS rule lists).
+  await page.goto(`${brokerURL}/`);
+
+  let previousJS = '';
+  for (const s of all) {
+    const code = localize(s.code, brokerURL, token);
+    const name = `README.md:${s.line} (${s.lang}, ${s.runner})`;
+    if (s.runner === 'none' || s.runner === 'uppy5' || s.runner === 'uppy6') {
+      await t.test(name, { skip: s.runner === 'none' ? `not run: ${s.reason}` : `run by TestUppy` }, () => {});
+      continue;
+    }
+    await t.test(name, async () => {
+      if (s.runner === 'bash') {
+        try {
+          await run('bash', ['-euo', 'pipefail', '-c', code], {
+            cwd: work, timeout: 60_000, env: { ...process.env, BROKER: brokerURL, TOKEN: token },
+          });
+        } catch (e) {
+          assert.fail(`exit ${e.code}\nstdout: ${e.stdout}\nstderr: ${e.stderr}`);
+        }
+        return;
+      }
+      if (s.runner === 'node') {
+        const prelude = `const token = ${JSON.stringify(token)};\n`;
+        try {
+          await run(process.execPath, ['--input-type=module', '-e', prelude + code], { cwd: work, timeout: 60_000 });
+        } catch (e) {
+          assert.fail(`exit ${e.code}\nstderr: ${e.stderr}`);
+        }
+        return;
+      }
+      // Browser: one async function per snippet (a "continues" snippet runs
+      // after the one before it, in its scope).
+      const body = s.runner === 'continues' ? `${previousJS}\n${code}` : code;
+      if (s.runner === 'browser') previousJS = code;
+      const waits = /\bdone\(/.test(code);
+      const script = `(async () => {
+        const token = ${JSON.stringify(token)};
+        const file = new File([Uint8Array.from(atob(${JSON.stringify(PNG.toString('base64'))}), (c) => c.charCodeAt(0))], 'photo.png', { type: 'image/png' });
+        let finish, failed;
+        const finished = new Promise((res, rej) => { finish = res; failed = rej; });
+        const done = (key) => finish(key), fail = (message) => failed(new Error(message));
+        const showProgress = () => {};
+        ${body}
+        ${waits ? 'await finished;' : ''}
+      })()`;
+      await page.evaluate(script);
+    });
+  }
+});
