@@ -78,6 +78,7 @@ function addRow(file) {
   li.append(head, bar, status, receiptLine);
   list.append(li);
   return {
+    el: li,
     progress(p) {
       progress.value = p;
       pct.textContent = `${p}%`;
@@ -233,17 +234,43 @@ function send(method, url, headers, body, onProgress) {
   });
 }
 
+// A multipart upload interrupted by a reload (or a closed tab) is resumed
+// when the same file is picked for the same key: its handle is kept in
+// localStorage until the upload completes or fails, and POST
+// /v1/multipart/list says which parts OSS already holds.
+const resumeKey = (file, key) => `ossbroker-multipart:${key}|${file.name}|${file.size}|${file.lastModified}`;
+
+// resumable returns the kept upload of file for key with the parts OSS
+// holds, or null (nothing kept, or the handle no longer works: then it is
+// forgotten and the upload starts over).
+async function resumable(file, key, token) {
+  const kept = JSON.parse(localStorage.getItem(resumeKey(file, key)) || 'null');
+  if (!kept) return null;
+  try {
+    const listed = await broker('/v1/multipart/list', token, { handle: kept.handle });
+    return { ...kept, done: listed.parts };
+  } catch {
+    localStorage.removeItem(resumeKey(file, key));
+    return null;
+  }
+}
+
 async function uploadMultipart(file, key, token, overwrite, row) {
   const contentType = file.type || 'application/octet-stream';
   row.state('presigning', 'Starting a multipart upload…');
-  let mp;
-  try {
-    // size lets the broker pick the part size and pin each part's length.
-    mp = await broker('/v1/multipart', token, { key, contentType, size: file.size, overwrite });
-  } catch (err) {
-    row.fail(err.message);
-    return;
+  let mp = await resumable(file, key, token);
+  if (!mp) {
+    try {
+      // size lets the broker pick the part size and pin each part's length.
+      mp = await broker('/v1/multipart', token, { key, contentType, size: file.size, overwrite });
+    } catch (err) {
+      row.fail(err.message);
+      return;
+    }
+    mp = { handle: mp.handle, partSize: mp.partSize, partCount: mp.partCount, done: [] };
+    localStorage.setItem(resumeKey(file, key), JSON.stringify({ handle: mp.handle, partSize: mp.partSize, partCount: mp.partCount }));
   }
+  const forget = () => localStorage.removeItem(resumeKey(file, key));
   const loaded = new Array(mp.partCount).fill(0);
   let shown = 0;
   const report = () => {
@@ -251,14 +278,20 @@ async function uploadMultipart(file, key, token, overwrite, row) {
     const p = Math.min(99, Math.floor((loaded.reduce((a, b) => a + b, 0) / file.size) * 100));
     if (p > shown) row.progress((shown = p));
   };
-  const parts = [];
+  // The parts OSS already holds (a resumed upload) are not sent again.
+  const parts = mp.done.map((p) => ({ partNumber: p.partNumber, etag: p.etag }));
+  for (const p of mp.done) loaded[p.partNumber - 1] = p.size;
+  report();
+  const missing = [];
+  for (let n = 1; n <= mp.partCount; n++) if (!mp.done.some((p) => p.partNumber === n)) missing.push(n);
+  row.el.dataset.resumedParts = String(mp.done.length);
   try {
-    for (let first = 1; first <= mp.partCount; first += PARTS_PER_BATCH) {
-      const numbers = [];
-      for (let n = first; n < first + PARTS_PER_BATCH && n <= mp.partCount; n++) numbers.push(n);
+    for (let first = 0; first < missing.length; first += PARTS_PER_BATCH) {
+      const numbers = missing.slice(first, first + PARTS_PER_BATCH);
       const signed = await broker('/v1/multipart/parts', token, { handle: mp.handle, partNumbers: numbers });
-      if (first === 1) {
-        row.state('uploading', `Uploading ${mp.partCount} parts of ${formatSize(mp.partSize)} to ${new URL(signed.parts[0].url).origin}…`);
+      if (first === 0) {
+        const resumed = mp.done.length ? `resuming: ${mp.done.length} of ${mp.partCount} parts already stored; ` : '';
+        row.state('uploading', `Uploading ${mp.partCount} parts of ${formatSize(mp.partSize)} (${resumed}to ${new URL(signed.parts[0].url).origin})…`);
       }
       let next = 0;
       const worker = async () => {
@@ -282,11 +315,13 @@ async function uploadMultipart(file, key, token, overwrite, row) {
     parts.sort((a, b) => a.partNumber - b.partNumber);
     row.state('completing', `Assembling ${parts.length} parts…`);
     const obj = await broker('/v1/multipart/complete', token, { handle: mp.handle, parts });
+    forget();
     if (obj.verdict) row.receipt(obj);
     else row.done(obj.key, obj.etag);
   } catch (err) {
     row.fail(err.message);
     // Free the parts already stored; a failed abort changes nothing shown.
+    forget();
     broker('/v1/multipart/abort', token, { handle: mp.handle }).catch(() => {});
   }
 }

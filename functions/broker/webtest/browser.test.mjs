@@ -34,6 +34,7 @@ const formFile = env('FORM_FILE');
 const formBigFile = env('FORM_BIG_FILE');
 const goodFile = env('GOOD_FILE');
 const disguisedFile = env('DISGUISED_FILE');
+const resumeFile = env('RESUME_FILE');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const LONG = 120_000;
 
@@ -275,6 +276,56 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
     assert.match(await bad.locator('.upload-receipt').textContent(), /^Rejected \(content_type_mismatch\): the content is text\/html/);
     result.refused.push(badReceipt.key);
     await page.screenshot({ path: join(outDir, 'receipts.png'), fullPage: true });
+  });
+
+  await t.test('a multipart upload cut short by a reload resumes, sending only the missing parts', async () => {
+    const name = basename(resumeFile);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 8 * 1024 * 1024,
+    });
+    const stored = [];
+    const onResponse = (r) => {
+      const u = new URL(r.url());
+      if (r.request().method() === 'PUT' && u.searchParams.has('partNumber') && r.status() === 200) stored.push(Number(u.searchParams.get('partNumber')));
+    };
+    page.on('response', onResponse);
+    await page.check('#mode-put');
+    await page.setInputFiles('#files', resumeFile);
+    await page.click('#upload');
+    // One part stored, then the page goes away mid-upload.
+    await page.waitForFunction(() => Object.keys(localStorage).some((k) => k.startsWith('ossbroker-multipart:')));
+    while (stored.length === 0) await page.waitForEvent('response', { timeout: LONG });
+    const before = [...stored];
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.reload();
+    stored.length = 0;
+    const sent = [];
+    const onRequest = (r) => {
+      const u = new URL(r.url());
+      if (r.method() === 'PUT' && u.searchParams.has('partNumber')) sent.push(Number(u.searchParams.get('partNumber')));
+    };
+    page.on('request', onRequest);
+    await page.waitForFunction(() => document.getElementById('token').value.split('.').length === 3);
+    assert.equal(await page.inputValue('#folder'), folder);
+    await page.setInputFiles('#files', resumeFile);
+    await page.click('#upload');
+    const row = await finished(name);
+    page.off('request', onRequest);
+    page.off('response', onResponse);
+    const status = await row.locator('.upload-status').textContent();
+    assert.equal(await row.getAttribute('data-state'), 'done', `${name}: ${status}`);
+    // 40 MiB in the default 8 MiB parts.
+    assert.match(status, new RegExp(`^Stored as ${escapeRE(folder + name)} \\(ETag [0-9A-F]{32}-5\\)$`));
+    const resumed = Number(await row.getAttribute('data-resumed-parts'));
+    t.diagnostic(`parts stored before the reload: ${before}; resumed with ${resumed}; sent after it: ${sent}`);
+    assert.ok(resumed >= before.length, `the page resumed with ${resumed} parts, ${before.length} were stored`);
+    for (const n of before) assert.ok(!sent.includes(n), `part ${n} was stored before the reload and sent again`);
+    assert.equal(sent.length, 5 - resumed, `parts sent after the reload: ${sent}`);
+    assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('ossbroker-multipart:'))), [],
+      'the finished upload is still kept');
+    result.uploads[name] = folder + name;
   });
 
   writeFileSync(resultFile, JSON.stringify(result, null, 2));
