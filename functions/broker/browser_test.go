@@ -34,7 +34,7 @@ const chromiumPath = "/usr/bin/chromium"
 // uploads a file of exactly its size limit, and OSS refuses one byte more;
 // a real PNG and HTML disguised as a PNG come back with their receipts
 // (upload callbacks), accepted and rejected, and the disguised one is gone; a
-// 40 MiB multipart upload cut short by a page reload resumes, sending only
+// 72 MiB multipart upload cut short by a page reload resumes, sending only
 // the parts OSS does not hold yet (POST /v1/multipart/list).
 // Then the OSS SDK, with the owner's key pair, checks that the bucket holds
 // exactly the uploaded files' bytes and nothing else.
@@ -67,9 +67,9 @@ func TestBrowser(t *testing.T) {
 	formText := bytes.Repeat([]byte("sent as a POST form\n"), 64<<10)[:64<<10]
 	tooBig := make([]byte, 64<<10+1)
 	rand.Read(tooBig)
-	resume := make([]byte, 40<<20)
+	resume := make([]byte, 72<<20)
 	rand.Read(resume)
-	extra := map[string][]byte{"random-64MiB.bin": huge, "form.txt": formText, "too-big.bin": tooBig, "resume-40MiB.bin": resume}
+	extra := map[string][]byte{"random-64MiB.bin": huge, "form.txt": formText, "too-big.bin": tooBig, "resume-72MiB.bin": resume}
 	for name, body := range extra {
 		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
 			t.Fatal(err)
@@ -91,7 +91,7 @@ func TestBrowser(t *testing.T) {
 	want["photo.png"], wantType["photo.png"] = extra["photo.png"], "image/png"
 	want["random-64MiB.bin"], wantType["random-64MiB.bin"] = huge, "application/octet-stream"
 	want["form.txt"], wantType["form.txt"] = extra["form.txt"], "text/plain"
-	want["resume-40MiB.bin"], wantType["resume-40MiB.bin"] = resume, "application/octet-stream"
+	want["resume-72MiB.bin"], wantType["resume-72MiB.bin"] = resume, "application/octet-stream"
 
 	const ownerID, ownerSecret = "LTAI5tOwnerBrowserTest", "OwnerSecretForBrowserTest0"
 	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
@@ -118,7 +118,7 @@ func TestBrowser(t *testing.T) {
 		"OUT_DIR="+outDir, "RESULT_FILE="+resultFile, "CHROMIUM="+chromiumPath,
 		"MULTIPART_FILE="+filepath.Join(dir, "random-64MiB.bin"), "FORM_FILE="+filepath.Join(dir, "form.txt"),
 		"FORM_BIG_FILE="+filepath.Join(dir, "too-big.bin"),
-		"GOOD_FILE="+filepath.Join(dir, "photo.png"), "DISGUISED_FILE="+filepath.Join(dir, "disguised.png"), "RESUME_FILE="+filepath.Join(dir, "resume-40MiB.bin"))
+		"GOOD_FILE="+filepath.Join(dir, "photo.png"), "DISGUISED_FILE="+filepath.Join(dir, "disguised.png"), "RESUME_FILE="+filepath.Join(dir, "resume-72MiB.bin"))
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	t.Logf("node --test browser.test.mjs (%s):\n%s", time.Since(start).Round(time.Millisecond), out)
