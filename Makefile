@@ -11,15 +11,16 @@ BENCHTIME ?= 1s
 run:
 	$(GO) run ./functions/broker -dev
 
-# The browser tests' npm folders; each is installed (npm ci) when its lock file is newer than its
-# node_modules, and only where npm is installed (the tests then skip, saying so).
-WEBTEST_DIRS    := functions/broker/webtest functions/broker/webtest/uppy5 functions/broker/webtest/uppy6
-WEBTEST_MODULES := $(addsuffix /node_modules/.package-lock.json,$(WEBTEST_DIRS))
+# The npm folders of the tests that run Node (the browser tests, and .ci's pinned Serverless Devs CLI for
+# the offline s deploy test); each is installed (npm ci) when its lock file is newer than its node_modules,
+# and only where npm is installed (the tests then skip, saying so).
+NPM_DIRS    := .ci functions/broker/webtest functions/broker/webtest/uppy5 functions/broker/webtest/uppy6
+NPM_MODULES := $(addsuffix /node_modules/.package-lock.json,$(NPM_DIRS))
 
 ## test: every Go test (unit, integration over loopback, compiled-binary FC runtime test, and the
 ## real-browser tests: the demo page, Uppy 6 and 5, the README's snippets). Where Node is installed it first
 ## installs the pinned npm modules of those tests itself (npm ci), so only Chromium is left to install.
-test: $(WEBTEST_MODULES)
+test: $(NPM_MODULES)
 	$(GO) test -race -count=1 ./...
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo; \
@@ -35,7 +36,7 @@ test: $(WEBTEST_MODULES)
 	@if [ ! -x .ci/node_modules/.bin/s ]; then \
 	  echo; \
 	  echo "!!! SKIPPED: the offline s deploy test (TestDeployOffline in pkg/syaml) did not run: it needs"; \
-	  echo "!!! .ci/node_modules (cd .ci && npm ci). .ci/run installs it and makes the skip a failure (OSSBROKER_REQUIRE_DEPLOY=1)."; \
+	  echo "!!! Node.js and npm (sudo apt-get install nodejs npm). .ci/run makes the skip a failure (OSSBROKER_REQUIRE_DEPLOY=1)."; \
 	  echo; \
 	fi
 
