@@ -124,10 +124,15 @@ func TestUppy6Front(t *testing.T) {
 	sign := func(tok string, req map[string]any) (int, map[string]any) {
 		t.Helper()
 		res := e.call(tok, "/v1/uppy/sign", req)
+		if strings.Contains(string(res.body), tok) {
+			t.Errorf("the sign answer echoes the caller's token: %s", res.body)
+		}
 		var out map[string]any
 		res.json(t, &out)
 		return res.status, out
 	}
+	// send is the README glue: a broker path (relative URL) gets the
+	// caller's token, an OSS URL only the signed headers.
 	send := func(method string, signed map[string]any, ct string, body []byte) response {
 		t.Helper()
 		u, err := url.Parse(e.url)
@@ -144,6 +149,9 @@ func TestUppy6Front(t *testing.T) {
 		}
 		for k, v := range signed["headers"].(map[string]any) {
 			h[k] = v.(string)
+		}
+		if ref.Host == u.Host {
+			h["Authorization"] = "Bearer " + alice
 		}
 		return do(t, method, ref.String(), h, body)
 	}
