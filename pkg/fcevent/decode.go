@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
+
+	"github.com/ossbroker/ossbroker/pkg/jsonstring"
 )
 
 // The fast path. Each function here either decodes its whole input exactly
@@ -376,12 +378,12 @@ func (d *decoder) stringLen(start int) int {
 
 // escape reads the escape sequence at d.i.
 func (d *decoder) escape() (rune, bool) {
-	if r := u4(d.s[d.i:]); r >= 0 {
+	if r := jsonstring.Unit(d.s[d.i:]); r >= 0 {
 		d.i += 6
 		if !utf16.IsSurrogate(r) {
 			return r, true
 		}
-		if pair := utf16.DecodeRune(r, u4(d.s[d.i:])); pair != unicode.ReplacementChar {
+		if pair := utf16.DecodeRune(r, jsonstring.Unit(d.s[d.i:])); pair != unicode.ReplacementChar {
 			d.i += 6
 			return pair, true
 		}
@@ -407,26 +409,4 @@ func (d *decoder) escape() (rune, bool) {
 		return '\t', true
 	}
 	return 0, false
-}
-
-// u4 is the rune of the \uXXXX at the start of s, or -1.
-func u4(s string) rune {
-	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
-		return -1
-	}
-	var r rune
-	for _, c := range []byte(s[2:6]) {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return -1
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
 }

@@ -25,14 +25,14 @@ func Lossless(b []byte) bool {
 			return true
 		}
 		i += j
-		r := u4(b[i:])
+		r := Unit(b[i:])
 		switch {
 		case r < 0: // another escape, such as \\ or \n: skip both bytes
 			i += 2
 		case r < 0xd800 || r >= 0xe000:
 			i += 6
 		case r < 0xdc00: // high surrogate: the next escape must be a low one
-			if lo := u4(b[i+6:]); lo < 0xdc00 || lo >= 0xe000 {
+			if lo := Unit(b[i+6:]); lo < 0xdc00 || lo >= 0xe000 {
 				return false
 			}
 			i += 12
@@ -45,13 +45,15 @@ func Lossless(b []byte) bool {
 	}
 }
 
-// u4 is the code unit of the \uXXXX at the start of b, or -1.
-func u4(b []byte) rune {
-	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+// Unit is the UTF-16 code unit of the \uXXXX escape at the start of s, or
+// -1 when s does not start with one.
+func Unit[S ~string | ~[]byte](s S) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
 		return -1
 	}
 	var r rune
-	for _, c := range b[2:6] {
+	for i := 2; i < 6; i++ {
+		c := s[i]
 		switch {
 		case '0' <= c && c <= '9':
 			c -= '0'
