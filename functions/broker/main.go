@@ -1,7 +1,3 @@
-// Command broker is the ossbroker FC3 function. Deployed, it builds its
-// configuration, token verifier and OSS client once per instance and hands
-// the HTTP API to the FC runtime loop. With -dev it runs the same function
-// on a laptop: a local OSS server, a local FC runtime API and HTTP trigger.
 package main
 
 import (

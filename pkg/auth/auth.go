@@ -1,39 +1,3 @@
-// Package auth authenticates callers by a JWT in "Authorization: Bearer".
-//
-// It wraps github.com/golang-jwt/jwt/v5 (and keyfunc/v3 for JWKS) and adds
-// what that library leaves to its callers (see the project's jwt.md §3):
-//
-//   - Size and shape first. A token over 8 KiB, or one that is not three
-//     non-empty base64url segments without padding or whitespace, is refused
-//     before any decoding: parse cost grows with the header, and Go's base64
-//     decoder silently skips CR/LF, which would make one token have many
-//     spellings.
-//   - The algorithm list comes from the key, never from the token: HS256 for
-//     a secret, RS*/PS* for an RSA key, the one ES* matching an EC key's
-//     curve, EdDSA for Ed25519, and only asymmetric algorithms for a JWKS.
-//     The keyfunc also checks that the key's type fits t.Method, so a public
-//     key can never be used as an HMAC secret (algorithm confusion).
-//   - A "crit" header is always refused: RFC 7515 §4.1.11 requires a
-//     verifier to reject extensions it does not understand, and golang-jwt
-//     ignores crit, so accepting it would accept tokens whose issuer meant
-//     them to be refused by us.
-//   - "typ" must be absent, "JWT" or "at+jwt" (case-insensitive), so that
-//     other JOSE objects signed by the same key are not taken for access
-//     tokens (RFC 8725 §3.11).
-//   - "jku", "x5u" and "jwk" headers are ignored and never fetched: keys come
-//     only from the configuration (RFC 8725 §3.10).
-//   - The payload must decode without replacement: invalid UTF-8 or a \u
-//     escape of an unpaired surrogate refuses the token, since
-//     encoding/json would map many such claim values to one U+FFFD string.
-//   - exp is required (RegisteredClaims, so "exp":0 is expired, not absent),
-//     iat may not be in the future, sub must be a non-empty string, iss and
-//     aud are checked when configured, and an HMAC secret must be at least
-//     32 bytes.
-//
-// Every failure wraps ErrUnauthorized. Error texts name the class of the
-// failure only; they never contain the token or any part of it (nor a kid or
-// alg taken from it), so they are safe to log. The only thing this package
-// logs (slog, warning) is a failed JWKS fetch.
 package auth
 
 import (

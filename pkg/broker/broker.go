@@ -1,23 +1,3 @@
-// Package broker is the upload broker's HTTP API as a plain http.Handler:
-// it authenticates the caller, has the key judged by objectkey, and either
-// presigns a PUT or stores the payload through storage.
-//
-// Routes (v1):
-//
-//	POST /v1/presign                presigned V4 PUT URL for a key or folder
-//	PUT  /v1/objects/{key}          direct upload of a small payload
-//	POST /v1/objects/{folder}/      direct upload, the broker picks the name
-//	POST /v1/presign-post           OSS PostObject form, size-bounded V4 policy (presignpost.go)
-//	POST /v1/presign-get            presigned V4 GET URL (presignget.go)
-//	POST /v1/multipart              start a multipart upload, get its handle (multipart.go)
-//	POST /v1/multipart/parts        presigned UploadPart URLs, in one batch
-//	POST /v1/multipart/complete     assemble the parts into the object
-//	POST /v1/multipart/abort        cancel the upload
-//	POST /v1/webhooks/{source}      signed webhook, stored once (webhooks.go)
-//	POST /v1/callbacks/oss          OSS upload callback: inspect, answer the receipt (callbacks.go)
-//	GET  /healthz                   liveness, no auth
-//	GET  /openapi.yaml              the OpenAPI 3.1 description, no auth
-//	OPTIONS *                       CORS preflight for ALLOWED_ORIGINS
 package broker
 
 import (

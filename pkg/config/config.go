@@ -1,6 +1,3 @@
-// Package config reads the broker's environment once per instance (cold
-// start) and validates every value, so that a bad deployment fails at start
-// with a message naming the variable instead of failing each request.
 package config
 
 import (

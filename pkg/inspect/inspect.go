@@ -1,30 +1,3 @@
-// Package inspect decides whether a stored upload is what it claims to be,
-// and acts on the verdict. It is the one place that judges an upload's
-// content: the broker calls it from the OSS callback route and the
-// multipart complete route, and an OSS-triggered function can call it for
-// any object (ctx, bucket, key in; a Receipt out). It knows nothing of HTTP.
-//
-// What it checks, from one ranged GET of the object's first bytes:
-//   - size: within the limit, and equal to a pinned length when one was
-//     signed;
-//   - the actual content type, detected from the first bytes, against the
-//     declared one (the object's stored Content-Type, which the presigned
-//     URL or form pinned) by the compatibility rule in Compatible;
-//   - ALLOWED_CONTENT_TYPES, for the declared type and, when the declaration
-//     is the generic application/octet-stream, for the detected one.
-//
-// A mismatch makes the upload rejected: the object is deleted (the default)
-// or, for teams that must keep evidence, tagged ossbroker-verdict=rejected
-// with the reason. Either way it never stays looking accepted: when the
-// delete or the tagging fails, Inspect returns an error and no verdict.
-//
-// Detection uses github.com/gabriel-vasile/mimetype: maintained (releases
-// through 2025), pure Go with no cgo (so the go1 runtime's static binary
-// keeps working), MIT, a hierarchy of types (text/html is a kind of
-// text/plain, DOCX a kind of zip) that the compatibility rule builds on,
-// and it looks only at a bounded prefix of the content (ReadBytes, its
-// default 4 KiB) — which is what one ranged GET gives. libmagic needs cgo;
-// net/http.DetectContentType knows ~40 types and no containers.
 package inspect
 
 import (

@@ -1,21 +1,3 @@
-// Package osscallback signs and verifies OSS upload callbacks: the POST OSS
-// sends to an application after a PutObject, PostObject or
-// CompleteMultipartUpload that carried x-oss-callback.
-//
-// OSS signs each callback with its own RSA key (MD5withRSA, PKCS#1 v1.5 over
-// the MD5 digest) and names the public key's URL, base64-encoded, in the
-// x-oss-pub-key-url header. That header is written by whoever sent the
-// request, so it decides nothing until the signature holds: the Verifier
-// fetches keys only from OSS's documented key host (gosspublic.alicdn.com),
-// only over HTTPS whatever scheme the header names, only at a key-file path,
-// and caches each key per instance. Local mode adds the local OSS server's
-// own key URL (Verifier.Trusted); nothing in the environment can.
-//
-// The string OSS signs is url_decode(path) + "?" + query + "\n" + body, or
-// url_decode(path) + "\n" + body when the URI has no query (OSS's Callback
-// documentation and its PHP, Java and Go samples). This package is the one
-// place that builds it: the local OSS server (pkg/ossemu) signs with Sign,
-// the broker checks with Verifier.Verify.
 package osscallback
 
 import (
