@@ -20,14 +20,19 @@
 // 127.0.0.1, DNS rebinding, gets 403); the local bucket's CORS rule is `-print-bucket-cors`'s for
 // `ALLOWED_ORIGINS` plus the page's own origins (`http://127.0.0.1:<port>` and `http://localhost:<port>`).
 //
-// # Threat model
+// # Security
+//
+// The token rules are in package [github.com/ossbroker/ossbroker/pkg/auth], the key rules ("see Key
+// rules") in package [github.com/ossbroker/ossbroker/pkg/objectkey].
 //
 // The broker hands out write access to a bucket, so its two gates (the token check in `pkg/auth`, the key check in
 // `pkg/objectkey`) are built to be hard to talk around, and tested with the attacks of the JWT BCP (RFC 8725),
 // the OWASP and PortSwigger JWT catalogues, and path-traversal tricks (`go test ./pkg/auth ./pkg/objectkey
 // ./pkg/broker`; fuzz targets run with `make fuzz`).
 //
-// Threat model.
+// # Threat model
+//
+// What an attacker with each of these can and cannot do:
 //
 //   - a stolen, unexpired token can: presign and upload under that user's prefix until the token expires (keep tokens short-lived); with `ALLOW_DOWNLOADS` on, presign downloads of the objects under that prefix (with a shared prefix such as `exampledir/`, everyone's: use `exampledir/{sub}/`, or `REQUIRE_SCOPES` and the `download` scope); use that user's multipart handles. Cannot: write or read outside the prefix, overwrite without asking (or without `upload:overwrite` when scopes are required)
 //   - a leaked multipart handle can: nothing without a token for the same `sub`: the handle is bound to it. Cannot: sign parts of, complete or abort another user's upload; change the upload id, key, size or expiry in it (HMAC-SHA256, checked in constant time, one 403 for every failure)
@@ -39,7 +44,7 @@
 //
 // # Limits
 //
-// Limits. Presign JSON ≤ 64 KiB (batches and multipart completes ≤ 1 MiB; a batch ≤ 100 files, a parts
+// Presign JSON ≤ 64 KiB (batches and multipart completes ≤ 1 MiB; a batch ≤ 100 files, a parts
 // call ≤ 100 part numbers), decoded strictly (unknown fields, trailing data, invalid UTF-8 and `\u` escapes
 // of unpaired surrogates are 400, checked on the raw bytes before decoding); user metadata ≤ 8 KiB (OSS's bound), names `[a-z0-9-]`, printable ASCII values; every value that becomes a
 // header (content type, `contentMD5`, `contentDisposition`, `cacheControl`, metadata) is printable ASCII, checked
@@ -52,7 +57,7 @@
 //
 // # Secrets never reach a log
 //
-// Secrets never reach a log. Logs carry the method, route, status, duration and request id. Tokens, the
+// Logs carry the method, route, status, duration and request id. Tokens, the
 // AccessKey secret, STS security tokens, presigned URLs, `x-oss-signature` values, webhook secrets and webhook
 // signature headers, multipart handles and POST-form policies and signatures are never logged; a test
 // drives the whole API (successes and failures, STS signing) with debug logging and searches every line.

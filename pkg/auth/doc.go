@@ -37,7 +37,7 @@
 //
 // # Token rules
 //
-// Token rules. Algorithms come from the key type (HS256 only for the secret; RS/PS for RSA ≥ 2048 bits,
+// Algorithms come from the key type (HS256 only for the secret; RS/PS for RSA ≥ 2048 bits,
 // ES for the matching curve, EdDSA; a JWKS never allows HS*). `exp` is required, `iss`/`aud` are checked when
 // configured, leeway is `JWT_LEEWAY` (≤ 5 m). The token's shape is checked (three base64url parts, ≤ 8 KiB)
 // before any parsing. A JWKS URL is fetched with a 3 s timeout, capped at 1 MiB, refreshed hourly, and an

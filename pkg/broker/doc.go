@@ -39,6 +39,12 @@
 //
 // # HTTP API (v1)
 //
+// Section names below refer to this page and to the other package docs: Webhooks is package
+// [github.com/ossbroker/ossbroker/pkg/webhook]; Upload callbacks and inspection are packages
+// [github.com/ossbroker/ossbroker/pkg/osscallback] and [github.com/ossbroker/ossbroker/pkg/inspect];
+// Key rules is package [github.com/ossbroker/ossbroker/pkg/objectkey]; the other parts of Security are
+// the broker command's doc (functions/broker); Clients is a section of the README.
+//
 // JSON in and out. `Authorization: Bearer <JWT>` on every `/v1/` route, except `POST /v1/webhooks/{source}`, which
 // is authenticated by the sender's signature (see Webhooks).
 //
@@ -254,28 +260,30 @@
 //
 // Every error is JSON, with the FC request id (a generated one locally), also sent as `X-Request-Id`:
 //
-//		{"error":{"code":"key_outside_prefix","message":"…","requestId":"1-6746…"}}
+//	{"error":{"code":"key_outside_prefix","message":"…","requestId":"1-6746…"}}
 //
-//	  - 400 `invalid_request`: malformed JSON, unknown fields, trailing data, a body that is not valid Unicode (invalid UTF-8, lone surrogate escapes), a number or boolean out of its range, bad metadata, bad MD5, Content-MD5 ≠ body, a control or non-ASCII byte in a value that becomes a header, a presign without `contentLength` while `MAX_UPLOAD_BYTES` is under 5 GiB
-//	  - 400 `invalid_key`: a key that breaks the key rules (see Key rules under Security)
-//	  - 401 `unauthorized`: any token problem; the same body whatever was wrong, with `WWW-Authenticate: Bearer error="invalid_token"`. On `/v1/webhooks/`: any signature problem or an unknown source, again one body
-//	  - 400 `invalid_part`: multipart complete: a part not uploaded, another ETag, or parts that do not add up to the declared size
-//	  - 400 `part_too_small`: multipart complete: a part other than the last under 100 KiB (OSS's `EntityTooSmall`)
-//	  - 403 `key_outside_prefix`: a valid key outside the caller's prefix
-//	  - 403 `insufficient_scope`: `REQUIRE_SCOPES` is on and the token lacks the scope (see Scopes), with RFC 6750's `WWW-Authenticate`
-//	  - 403 `invalid_callback`: `POST /v1/callbacks/oss`: not signed by OSS (bad signature, untrusted key URL), another bucket, or a key outside the prefix
-//	  - 403 `invalid_handle`: a multipart handle that is forged, malformed, tampered, expired, or another caller's: one body for all
-//	  - 404 `upload_not_found`: the multipart upload was completed or aborted
-//	  - 403 `origin_not_allowed`: a CORS preflight from an origin not in `ALLOWED_ORIGINS`
-//	  - 404 `not_found`: unknown route
-//	  - 405 `method_not_allowed`: with an `Allow` header
-//	  - 409 `object_exists`: the key exists and `overwrite` was not asked
-//	  - 409 `event_conflict`: a webhook event id that is already stored with a different body
-//	  - 413 `payload_too_large`: body over the limit, `contentLength` or `maxBytes` over `MAX_UPLOAD_BYTES`, multipart `size` or parts over `MAX_MULTIPART_BYTES`, request JSON over 64 KiB (1 MiB for a batch or a multipart complete)
-//	  - 415 `unsupported_media_type`: content type not in `ALLOWED_CONTENT_TYPES` (the message names it), or a non-JSON presign body
-//	  - 415 `content_type_mismatch`: with `PUBLIC_BASE_URL`: a direct upload whose bytes are not its declared type (also a receipt's `reason`)
-//	  - 502 `storage_unavailable`: OSS unreachable, failing, or refusing the broker's credentials
-//	  - 504 `storage_unavailable`: OSS did not answer within the timeouts
-//	  - 500 `internal`: a bug; the panic is logged with its stack, never shown
-//	  - 501 `multipart_unavailable`: multipart routes without a handle secret (see Multipart)
+// The codes, by status:
+//
+//   - 400 `invalid_request`: malformed JSON, unknown fields, trailing data, a body that is not valid Unicode (invalid UTF-8, lone surrogate escapes), a number or boolean out of its range, bad metadata, bad MD5, Content-MD5 ≠ body, a control or non-ASCII byte in a value that becomes a header, a presign without `contentLength` while `MAX_UPLOAD_BYTES` is under 5 GiB
+//   - 400 `invalid_key`: a key that breaks the key rules (see Key rules under Security)
+//   - 401 `unauthorized`: any token problem; the same body whatever was wrong, with `WWW-Authenticate: Bearer error="invalid_token"`. On `/v1/webhooks/`: any signature problem or an unknown source, again one body
+//   - 400 `invalid_part`: multipart complete: a part not uploaded, another ETag, or parts that do not add up to the declared size
+//   - 400 `part_too_small`: multipart complete: a part other than the last under 100 KiB (OSS's `EntityTooSmall`)
+//   - 403 `key_outside_prefix`: a valid key outside the caller's prefix
+//   - 403 `insufficient_scope`: `REQUIRE_SCOPES` is on and the token lacks the scope (see Scopes), with RFC 6750's `WWW-Authenticate`
+//   - 403 `invalid_callback`: `POST /v1/callbacks/oss`: not signed by OSS (bad signature, untrusted key URL), another bucket, or a key outside the prefix
+//   - 403 `invalid_handle`: a multipart handle that is forged, malformed, tampered, expired, or another caller's: one body for all
+//   - 404 `upload_not_found`: the multipart upload was completed or aborted
+//   - 403 `origin_not_allowed`: a CORS preflight from an origin not in `ALLOWED_ORIGINS`
+//   - 404 `not_found`: unknown route
+//   - 405 `method_not_allowed`: with an `Allow` header
+//   - 409 `object_exists`: the key exists and `overwrite` was not asked
+//   - 409 `event_conflict`: a webhook event id that is already stored with a different body
+//   - 413 `payload_too_large`: body over the limit, `contentLength` or `maxBytes` over `MAX_UPLOAD_BYTES`, multipart `size` or parts over `MAX_MULTIPART_BYTES`, request JSON over 64 KiB (1 MiB for a batch or a multipart complete)
+//   - 415 `unsupported_media_type`: content type not in `ALLOWED_CONTENT_TYPES` (the message names it), or a non-JSON presign body
+//   - 415 `content_type_mismatch`: with `PUBLIC_BASE_URL`: a direct upload whose bytes are not its declared type (also a receipt's `reason`)
+//   - 502 `storage_unavailable`: OSS unreachable, failing, or refusing the broker's credentials
+//   - 504 `storage_unavailable`: OSS did not answer within the timeouts
+//   - 500 `internal`: a bug; the panic is logged with its stack, never shown
+//   - 501 `multipart_unavailable`: multipart routes without a handle secret (see Multipart)
 package broker

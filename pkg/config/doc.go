@@ -4,6 +4,10 @@
 //
 // # Variables
 //
+// Scopes are described in package [github.com/ossbroker/ossbroker/pkg/broker], Webhooks in package
+// [github.com/ossbroker/ossbroker/pkg/webhook], Upload callbacks and inspection in packages
+// [github.com/ossbroker/ossbroker/pkg/osscallback] and [github.com/ossbroker/ossbroker/pkg/inspect].
+//
 // Read once per instance (cold start). Every bad value stops startup with a message naming the variable; all
 // bad values are reported together.
 //

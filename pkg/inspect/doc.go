@@ -28,7 +28,7 @@
 //
 // # Inspection
 //
-// Inspection. One ranged GET of the object's first 4 KiB (`oss:GetObject`) gives its size, ETag, CRC-64,
+// One ranged GET of the object's first 4 KiB (`oss:GetObject`) gives its size, ETag, CRC-64,
 // stored `Content-Type` (the declared type, pinned by the signature) and the bytes the type is detected from, with
 // https://github.com/gabriel-vasile/mimetype: maintained, pure Go (no cgo,
 // so the static go1 binary stays static), a type hierarchy (HTML is a kind of text, DOCX a kind of zip) and it
@@ -54,7 +54,9 @@
 // (`go test -bench Judge ./pkg/inspect`); a whole inspection against the local OSS server, ranged GET included,
 // about 0.5 ms (`-bench Inspect`).
 //
-// The verdict and the receipt. A mismatch makes the upload rejected. `REJECTED_UPLOADS=delete` (the
+// # The verdict and the receipt
+//
+// A mismatch makes the upload rejected. `REJECTED_UPLOADS=delete` (the
 // default) deletes it (`oss:DeleteObject`); `REJECTED_UPLOADS=tag` keeps it for evidence and tags it
 // `ossbroker-verdict=rejected`, `ossbroker-reason=<code>` (`oss:PutObjectTagging`). When the delete or the tagging
 // fails the route answers an error, never "accepted". The receipt, which OSS hands the uploader with 200:

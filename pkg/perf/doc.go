@@ -5,6 +5,8 @@
 //
 // # Figures
 //
+// Configuration is package [github.com/ossbroker/ossbroker/pkg/config].
+//
 // A presign is a few HMACs and a token check; the benchmarks measure the broker against that floor, and the
 // load, cold-start and fault runs check that it holds up. Commands:
 //

@@ -45,6 +45,8 @@
 //
 // # Webhooks
 //
+// Deploy is the README's section on deploying (the RAM policy the function role gets).
+//
 // Webhook senders cannot attach a bearer token; they sign. The broker verifies the signature over the body
 // exactly as received (the raw bytes, also when FC delivers them base64-encoded) and stores the delivery in OSS
 // once, however often the sender retries.
