@@ -64,4 +64,25 @@
 // Local mode's banner prints only credentials it generated itself: a key pair, secret or HS256 secret taken
 // from the environment (maybe a developer's real one) is named, never printed, and no token signed with it is
 // printed (a test sweeps every credential variable the configuration knows).
+//
+// # Tests in a real browser
+//
+//   - the real-browser test (`TestBrowser` in `functions/broker`, `make test-browser` alone): headless Debian
+//     Chromium, driven by `playwright-core` (`functions/broker/webtest/`), opens local mode's demo page, uploads a
+//     small text file and a 20 MiB binary file cross-origin (a real CORS preflight against the local bucket's rule),
+//     waits for both progress bars to reach 100%, checks that a key outside the prefix shows the 403 on the page and
+//     that a page on an origin the bucket rule does not list cannot upload; then the OSS SDK, with the owner's key
+//     pair, checks that the bucket holds exactly the uploaded bytes and nothing else. A screenshot of the page after
+//     the uploads lands in `functions/broker/webtest/out/uploads.png`. Then a 64 MiB file goes as a multipart
+//     upload (the page switches above 32 MiB: one `POST /v1/multipart`, one batch of 8 part URLs, 8 part PUTs four
+//     at a time, complete; one overall bar, checked to rise to 100%), a small file goes as a POST form, and a file
+//     over the form's 64 KiB limit comes back as OSS's 400 `EntityTooLarge`; the SDK check covers those bytes too
+//     (screenshot `multipart-and-form.png`). Last, a 72 MiB multipart upload is cut short by a page reload and
+//     picked again: the page resumes it (`POST /v1/multipart/list`) and sends only the parts OSS does not hold.
+//   - Uppy (`TestUppy`): Uppy 6 (`@uppy/core` and `@uppy/aws-s3` 6.3.1, `webtest/uppy6/`) and Uppy 5 (5.2.0 and
+//     5.1.0, `webtest/uppy5/`), each with the glue of the Clients section taken from README.md and bundled by esbuild
+//     (0.28.2) at test time, in headless Chromium: a small file (one PUT), a 24 MiB multipart file, a multipart
+//     upload removed after its first part (the abort must reach the broker and answer 204), and a 48 MiB one resumed
+//     after a page reload (no part stored before the reload is sent again). The OSS SDK then checks that the bucket
+//     holds exactly those files' bytes, once each, and nothing of the removed ones.
 package main

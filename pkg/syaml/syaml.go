@@ -1,7 +1,3 @@
-// Package syaml reads s.yaml, the Serverless Devs description of the
-// deployed function, and holds the checks that keep it deployable: the
-// variables it passes (FC hands a function only those), FC's 4 KB limit on
-// them, and what the offline `s deploy` test (deploy_test.go) asserts.
 package syaml
 
 import (
