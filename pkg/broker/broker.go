@@ -12,6 +12,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/auth"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
+	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/osscallback"
 	"github.com/ossbroker/ossbroker/pkg/requestid"
@@ -68,6 +69,11 @@ type Config struct {
 	CallbackURL      string
 	CallbackVerifier *osscallback.Verifier
 	Inspector        *inspect.Inspector
+	// Notifier, set, POSTs each verdict the broker reaches (callback route,
+	// multipart complete) to the application, one attempt bounded by
+	// NotifyTimeout, and pins the uploader's sub on every upload
+	// (notify.SubMeta) for the OSS-triggered inspector.
+	Notifier *notify.Notifier
 
 	// Extra serves GET/HEAD requests no API route claims, without auth
 	// (local mode's demo page). Nil means 404.

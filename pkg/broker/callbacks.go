@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
+	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/requestid"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
@@ -44,6 +46,7 @@ type callbackFields struct {
 	Bucket     string `json:"bucket"`
 	Key        string `json:"key"`
 	RequestID  string `json:"requestId"`
+	Sub        string `json:"sub"`
 	PinnedSize string `json:"pinnedSize"`
 	MaxSize    string `json:"maxSize"`
 }
@@ -124,8 +127,34 @@ func (b *Broker) ossCallback(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr != nil {
 		return aerr
 	}
+	b.notify(ctx, rec, f.Sub)
 	writeJSON(w, http.StatusOK, &rec)
 	return nil
+}
+
+// NotifyTimeout bounds the one notification attempt of the callback and
+// multipart complete routes. OSS gives the whole callback 5 s; inspection
+// takes a few milliseconds, so 2 s keeps the receipt well inside it. A
+// notification that fails here is sent again by the OSS-triggered
+// inspector (same webhook-id), which FC retries.
+const NotifyTimeout = 2 * time.Second
+
+// notify sends rec's notification once (when notifications are on) and
+// logs the outcome; it never fails the request.
+func (b *Broker) notify(ctx context.Context, rec inspect.Receipt, sub string) {
+	if b.cfg.Notifier == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), NotifyTimeout)
+	defer cancel()
+	id, err := b.cfg.Notifier.Send(ctx, notify.Upload{Receipt: rec, Sub: sub})
+	if err != nil {
+		b.log.LogAttrs(ctx, slog.LevelWarn, "notification not delivered; the inspector function will retry",
+			slog.String("requestId", requestid.From(ctx)), slog.String("notificationId", id), slog.String("error", err.Error()))
+		return
+	}
+	b.log.LogAttrs(ctx, slog.LevelInfo, "notification delivered",
+		slog.String("requestId", requestid.From(ctx)), slog.String("notificationId", id), slog.String("verdict", rec.Verdict))
 }
 
 // inspect runs the inspector and logs the verdict.

@@ -166,7 +166,7 @@ func (b *Broker) initiate(r *http.Request, p auth.Principal, req *multipartInitR
 		return nil, aerr
 	}
 	id, err := b.cfg.Storage.InitiateMultipart(r.Context(), storage.Upload{
-		Key: key, ContentType: req.ContentType, Overwrite: req.Overwrite, Metadata: meta,
+		Key: key, ContentType: req.ContentType, Overwrite: req.Overwrite, Metadata: b.pinSub(meta, p),
 	})
 	if err != nil {
 		return nil, b.multipartError(r.Context(), err)
@@ -390,7 +390,7 @@ func (b *Broker) multipartComplete(w http.ResponseWriter, r *http.Request) *apiE
 		return aerr
 	}
 	if b.cfg.Inspector != nil {
-		return b.completeWithReceipt(w, r, c)
+		return b.completeWithReceipt(w, r, c, p.Subject)
 	}
 	w.Header().Set("Location", objectsPrefix+escapeKey(c.Key))
 	writeJSON(w, http.StatusCreated, res)
@@ -468,11 +468,12 @@ type completeReceipt struct {
 // does for single uploads: 201 with the receipt when accepted, 200 with it
 // when rejected (the object is then deleted or tagged). A failed inspection
 // is an error answer, never "accepted".
-func (b *Broker) completeWithReceipt(w http.ResponseWriter, r *http.Request, c uploadhandle.Claims) *apiError {
+func (b *Broker) completeWithReceipt(w http.ResponseWriter, r *http.Request, c uploadhandle.Claims, sub string) *apiError {
 	rec, aerr := b.inspect(r.Context(), inspect.Request{Bucket: c.Bucket, Key: c.Key, Size: c.Size, MaxSize: b.maxMultipartBytes()}, requestid.From(r.Context()))
 	if aerr != nil {
 		return aerr
 	}
+	b.notify(r.Context(), rec, sub)
 	status := http.StatusOK
 	if rec.Verdict == inspect.Accepted {
 		status = http.StatusCreated

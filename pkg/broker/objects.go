@@ -84,7 +84,7 @@ func (b *Broker) putObject(w http.ResponseWriter, r *http.Request, rawKey string
 		}
 	}
 	obj, err := b.cfg.Storage.Put(r.Context(), storage.Upload{
-		Key: key, ContentType: ct, ContentMD5: md5, Overwrite: overwrite,
+		Key: key, ContentType: ct, ContentMD5: md5, Overwrite: overwrite, Metadata: b.pinSub(nil, p),
 	}, body)
 	if err != nil {
 		return b.storageError(r.Context(), err)

@@ -15,6 +15,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/auth"
 	"github.com/ossbroker/ossbroker/pkg/jsonstring"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
+	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
@@ -182,7 +183,7 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 	if aerr != nil {
 		return nil, aerr
 	}
-	u.Metadata = meta
+	u.Metadata = b.pinSub(meta, p)
 	if aerr := checkStoredHeaders(req.ContentDisposition, req.CacheControl); aerr != nil {
 		return nil, aerr
 	}
@@ -379,6 +380,30 @@ func jsonProblem(err error) string {
 	}
 }
 
+// pinSub adds the uploader's subject (notify.SubMeta) to an upload's
+// metadata while notifications are on: the OSS-triggered inspector reads
+// it from the object. checkMetadata keeps callers off that name.
+func (b *Broker) pinSub(meta map[string]string, p auth.Principal) map[string]string {
+	if b.cfg.Notifier == nil {
+		return meta
+	}
+	out := make(map[string]string, len(meta)+1)
+	for k, v := range meta {
+		out[k] = v
+	}
+	out[notify.SubMeta] = notify.EncodeSub(p.Subject)
+	return out
+}
+
+// reservedMeta and reservedWebhookMeta start the metadata names only the
+// broker sets: the uploader's sub (notify.SubMeta) and what the webhook
+// sink stores with a delivery (the inspector skips objects that carry
+// webhook-source, so no upload may).
+const (
+	reservedMeta        = "ossbroker-"
+	reservedWebhookMeta = "webhook-"
+)
+
 // checkMetadata validates x-oss-meta-* names ([a-z0-9-], which no proxy
 // drops) and values:
 // printable ASCII values (OSS stores them as HTTP headers) and at most 8 KiB.
@@ -392,6 +417,9 @@ func checkMetadata(m map[string]string) (map[string]string, *apiError) {
 		lk := strings.ToLower(k)
 		if lk == "" || !isToken(lk) {
 			return nil, errorf(http.StatusBadRequest, "invalid_request", "metadata name "+quote(k)+" is not a valid header name")
+		}
+		if strings.HasPrefix(lk, reservedMeta) || strings.HasPrefix(lk, reservedWebhookMeta) {
+			return nil, errorf(http.StatusBadRequest, "invalid_request", "metadata names starting with "+quote(reservedMeta)+" or "+quote(reservedWebhookMeta)+" are the broker's")
 		}
 		for i := 0; i < len(v); i++ {
 			if v[i] < 0x20 || v[i] > 0x7e {

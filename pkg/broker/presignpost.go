@@ -80,6 +80,7 @@ func (b *Broker) presignPost(w http.ResponseWriter, r *http.Request) *apiError {
 	pu := storage.PostUpload{
 		Key: key, ContentType: req.ContentType, MaxBytes: limit, Overwrite: req.Overwrite,
 		ContentDisposition: req.ContentDisposition, CacheControl: req.CacheControl,
+		Metadata: b.pinSub(nil, p),
 	}
 	if b.cbParam != "" {
 		pu.Callback = b.cbParam

@@ -78,6 +78,8 @@ type Config struct {
 	Warnings []string
 
 	Callbacks Callbacks // PUBLIC_BASE_URL, REJECTED_UPLOADS (callbacks.go)
+
+	Notifications Notifications // NOTIFICATION_URL, NOTIFICATION_SECRET (notify.go)
 }
 
 // JWT holds exactly one key source and the claim checks.
@@ -116,7 +118,14 @@ func FromEnv() (*Config, error) { return Load(os.Getenv) }
 
 // Load reads every variable through getenv and reports all bad values at
 // once, each error naming its variable.
-func Load(getenv func(string) string) (*Config, error) {
+func Load(getenv func(string) string) (*Config, error) { return load(getenv, true) }
+
+// LoadInspector is Load for the OSS-triggered inspector function, which
+// verifies no token: the JWT variables are neither needed nor read (its
+// s.yaml resource does not get them).
+func LoadInspector(getenv func(string) string) (*Config, error) { return load(getenv, false) }
+
+func load(getenv func(string) string, withJWT bool) (*Config, error) {
 	l := loader{getenv: getenv}
 	c := &Config{
 		Bucket:               l.str("OSS_BUCKET", "examplebucket"),
@@ -167,8 +176,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		l.fail("MAX_DIRECT_UPLOAD_BYTES", "%d is over 20 MiB; a direct upload must stay well under FC's 32 MB request limit", c.MaxDirectUploadBytes)
 	}
 
-	c.JWT = l.jwt()
-	c.Warnings = append(c.Warnings, jwtWarnings(c.JWT)...)
+	if withJWT {
+		c.JWT = l.jwt()
+		c.Warnings = append(c.Warnings, jwtWarnings(c.JWT)...)
+	}
 	c.AllowedOrigins = l.origins("ALLOWED_ORIGINS")
 	c.LogLevel = l.level("LOG_LEVEL")
 	c.Scopes = l.scopes()
@@ -176,6 +187,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.AllowDownloads = l.boolean("ALLOW_DOWNLOADS")
 	c.Webhooks = l.webhooks()
 	c.Callbacks = l.callbacks()
+	c.Notifications = l.notifications()
 
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)

@@ -110,6 +110,10 @@ type Receipt struct {
 	Reason string `json:"reason,omitempty"`
 	// Action is "deleted" or "tagged", when rejected.
 	Action string `json:"action,omitempty"`
+	// Metadata is the object's x-oss-meta-* as read (not part of the
+	// receipt's JSON): the OSS-triggered inspector finds the uploader
+	// there (notify.SubMeta).
+	Metadata map[string]string `json:"-"`
 }
 
 // Errors of Inspect besides the store's.
@@ -131,7 +135,7 @@ func (in *Inspector) Inspect(ctx context.Context, req Request) (Receipt, error) 
 	if req.MaxSize > 0 {
 		maxSize = req.MaxSize
 	}
-	r := Receipt{Bucket: req.Bucket, Key: req.Key, Size: st.Size, ETag: st.ETag, CRC64: st.CRC64, DeclaredType: st.ContentType}
+	r := Receipt{Bucket: req.Bucket, Key: req.Key, Size: st.Size, ETag: st.ETag, CRC64: st.CRC64, DeclaredType: st.ContentType, Metadata: st.Metadata}
 	r.DetectedType, r.Reason = Judge(in.cfg.Allowed, st.ContentType, st.Bytes, st.Size, req.Size, maxSize)
 	if r.Reason == "" {
 		r.Verdict = Accepted

@@ -164,6 +164,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key, 
 	if e := s.commitObject(b, m, forbid); e != nil {
 		return e
 	}
+	s.emit(r, m, reqID, "PutObject")
 	h := w.Header()
 	setDigests(h, m.ETag, m.MD5, m.CRC64)
 	if cb != nil {

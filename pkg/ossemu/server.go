@@ -41,6 +41,10 @@ type Config struct {
 	CallbackKeyURL  string
 	CallbackTimeout time.Duration
 	CallbackClient  *http.Client
+
+	// Triggers are local OSS triggers (events.go): each write of an
+	// object they match sends an OSS event to them.
+	Triggers []EventTrigger
 }
 
 // User is a key pair and the principal it stands for.

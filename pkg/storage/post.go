@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
@@ -34,6 +35,9 @@ type PostUpload struct {
 	// and CallbackVars its x:name fields; the policy pins each one.
 	Callback     string
 	CallbackVars map[string]string
+	// Metadata are x-oss-meta-* form fields (names without the prefix);
+	// the policy pins each one exactly.
+	Metadata map[string]string
 }
 
 // PostForm is what a browser needs for PostObject: a multipart/form-data
@@ -141,6 +145,18 @@ func SignPost(in PostSigning) PostForm {
 	if !u.Overwrite {
 		fields["x-oss-forbid-overwrite"] = "true"
 		conds = append(conds, []any{"eq", "$x-oss-forbid-overwrite", "true"})
+	}
+	if len(u.Metadata) > 0 {
+		names := make([]string, 0, len(u.Metadata))
+		for k := range u.Metadata {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		for _, k := range names {
+			f := "x-oss-meta-" + strings.ToLower(k)
+			fields[f] = u.Metadata[k]
+			conds = append(conds, []any{"eq", "$" + f, u.Metadata[k]})
+		}
 	}
 	if u.Callback != "" {
 		fields["callback"] = u.Callback

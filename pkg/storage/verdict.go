@@ -18,6 +18,9 @@ type Start struct {
 	Object
 	Bytes []byte // at most the n bytes asked for; fewer for a smaller object
 	CRC64 string // x-oss-hash-crc64ecma, decimal; empty when OSS sent none
+	// Metadata is the object's x-oss-meta-* (names without the prefix,
+	// lower case).
+	Metadata map[string]string
 }
 
 // ReadStart reads the first n bytes of key with one ranged GET
@@ -57,8 +60,9 @@ func (c *Client) ReadStart(ctx context.Context, key string, n int) (Start, error
 			ContentType: oss.ToString(res.ContentType),
 			RequestID:   res.Headers.Get("x-oss-request-id"),
 		},
-		Bytes: b,
-		CRC64: res.Headers.Get("x-oss-hash-crc64ecma"),
+		Bytes:    b,
+		CRC64:    res.Headers.Get("x-oss-hash-crc64ecma"),
+		Metadata: lowerKeys(res.Metadata),
 	}, nil
 }
 
@@ -104,6 +108,17 @@ func (c *Client) Tags(ctx context.Context, key string) (map[string]string, error
 		out[oss.ToString(t.Key)] = oss.ToString(t.Value)
 	}
 	return out, nil
+}
+
+func lowerKeys(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
 }
 
 // objectError is classify with 404 and 403 singled out, as Head does.

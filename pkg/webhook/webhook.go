@@ -337,3 +337,21 @@ func StoredType(body []byte) string {
 	}
 	return TypeBinary
 }
+
+// Sign is the sender's side of Standard Webhooks, the exact inverse of
+// Verify for a Standard source: the webhook-signature value
+// ("v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">") for id, the
+// Unix seconds ts and body. It shares Verify's key and MAC, so what the
+// broker sends verifies wherever the broker's sink (or any Standard
+// Webhooks library) accepts. It fails for GitHub and Stripe sources and
+// for an id Verify would refuse.
+func (s Source) Sign(id string, ts int64, body []byte) (string, error) {
+	if s.scheme != Standard {
+		return "", fmt.Errorf("webhook: source %q: only Standard Webhooks sources sign", s.name)
+	}
+	if id == "" || strings.Contains(id, ".") || len(id) > 1024 {
+		return "", fmt.Errorf("%w: webhook-id is empty, contains \".\" or is too long", ErrMalformed)
+	}
+	t := strconv.FormatInt(ts, 10)
+	return "v1," + base64.StdEncoding.EncodeToString(mac(s.key, []byte(id), []byte{'.'}, []byte(t), []byte{'.'}, body)), nil
+}

@@ -1,0 +1,181 @@
+// Package notify tells the application what became of an upload: it POSTs
+// each inspection verdict to NOTIFICATION_URL, signed per Standard
+// Webhooks (the scheme pkg/webhook verifies on the broker's own sink) with
+// NOTIFICATION_SECRET.
+//
+// One stored object version has one notification id (ID), whichever path
+// sends it: the broker's OSS callback route, the multipart complete route,
+// the OSS-triggered inspector function, and each of FC's retries of the
+// latter. A receiver that dedupes on webhook-id therefore sees each upload
+// once, although it may be POSTed several times (at least once).
+//
+// Send makes one attempt, bounded by its context and Config.Timeout, and
+// follows no redirect; retrying is the caller's business (the callback
+// route does not retry, FC retries the inspector).
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ossbroker/ossbroker/pkg/inspect"
+	"github.com/ossbroker/ossbroker/pkg/webhook"
+)
+
+// Event types.
+const (
+	Completed = "upload.completed" // stored and accepted by inspection
+	Rejected  = "upload.rejected"  // stored, then rejected (deleted or tagged)
+)
+
+// Config configures a Notifier. Build it once per instance.
+type Config struct {
+	URL    string         // where notifications go (http or https)
+	Signer webhook.Source // a Standard Webhooks source holding NOTIFICATION_SECRET
+	// Timeout bounds one attempt, connection to last byte of the answer
+	// (0: DefaultTimeout). A receiver that hangs cannot hold the caller
+	// longer.
+	Timeout time.Duration
+	Client  *http.Client // nil: a client that follows no redirect
+	Now     func() time.Time
+}
+
+// DefaultTimeout bounds one delivery when Config.Timeout is 0.
+const DefaultTimeout = 10 * time.Second
+
+// Notifier sends notifications.
+type Notifier struct {
+	cfg Config
+}
+
+// New checks cfg.
+func New(cfg Config) (*Notifier, error) {
+	if cfg.URL == "" || cfg.Signer.Scheme() != webhook.Standard {
+		return nil, errors.New("notify: a URL and a Standard Webhooks secret are required")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Notifier{cfg: cfg}, nil
+}
+
+// Upload is the data of a notification: the receipt of the inspection and
+// the uploader's JWT subject, as the broker pinned it with the upload.
+type Upload struct {
+	inspect.Receipt
+	Sub string `json:"sub"`
+}
+
+// Payload is the notification body, Standard Webhooks' recommended
+// envelope: the event type, when the verdict was sent (RFC 3339) and the
+// data.
+type Payload struct {
+	Type      string `json:"type"`
+	Timestamp string `json:"timestamp"`
+	Data      Upload `json:"data"`
+}
+
+// TypeOf is the event type of a verdict.
+func TypeOf(verdict string) string {
+	if verdict == inspect.Accepted {
+		return Completed
+	}
+	return Rejected
+}
+
+// ID is the notification id (webhook-id) of one stored object version:
+// "upl_" and the hex SHA-256 of bucket, key and ETag (NUL-separated; none
+// can contain NUL; the ETag without quotes, upper case, as OSS events
+// and GET answers spell it). OSS gives every write a new ETag... except when the
+// same bytes are written again, which is the same content and the same
+// verdict. The id is a safe key segment (the broker's sink stores under it).
+func ID(bucket, key, etag string) string {
+	h := sha256.New()
+	h.Write([]byte(bucket))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	h.Write([]byte{0})
+	h.Write([]byte(strings.ToUpper(strings.Trim(etag, `"`))))
+	return "upl_" + hex.EncodeToString(h.Sum(nil))
+}
+
+// Send POSTs the notification of u once and returns its id. Any answer
+// but 2xx, a timeout or a connection failure is an error.
+func (n *Notifier) Send(ctx context.Context, u Upload) (string, error) {
+	now := n.cfg.Now()
+	id := ID(u.Bucket, u.Key, u.ETag)
+	body, err := json.Marshal(Payload{Type: TypeOf(u.Verdict), Timestamp: now.UTC().Format(time.RFC3339), Data: u})
+	if err != nil {
+		return id, fmt.Errorf("notify: encoding: %w", err)
+	}
+	ts := now.Unix()
+	sig, err := n.cfg.Signer.Sign(id, ts, body)
+	if err != nil {
+		return id, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return id, fmt.Errorf("notify: request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Webhook-Id", id)
+	req.Header.Set("Webhook-Timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("Webhook-Signature", sig)
+	req.Header.Set("User-Agent", "ossbroker-notify/1")
+	res, err := n.cfg.Client.Do(req)
+	if err != nil {
+		// url.Error names the URL; the cause alone keeps it out of logs.
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return id, fmt.Errorf("notify %s: %w", id, err)
+	}
+	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	res.Body.Close()
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return id, fmt.Errorf("notify %s: the receiver answered %d", id, res.StatusCode)
+	}
+	return id, nil
+}
+
+// SubMeta is the x-oss-meta-* name (without the prefix) under which the
+// broker stores the uploader's JWT subject with every upload while
+// notifications are on. The broker pins it: a presigned PUT signs it, a
+// PostObject policy requires it exactly, multipart and direct uploads set
+// it themselves, and no caller metadata may use the "ossbroker-" names.
+// So the OSS-triggered inspector, which gets only the bucket event, reads
+// who uploaded from the object itself, and that value is the broker's.
+const SubMeta = "ossbroker-sub"
+
+// EncodeSub makes a JWT subject (any Unicode) a printable ASCII header
+// value: percent-encoding as in a URL path segment.
+func EncodeSub(sub string) string { return url.PathEscape(sub) }
+
+// DecodeSub is the inverse of EncodeSub; a value it cannot decode is
+// returned as is.
+func DecodeSub(v string) string {
+	s, err := url.PathUnescape(v)
+	if err != nil {
+		return v
+	}
+	return s
+}
