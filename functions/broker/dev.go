@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
@@ -25,6 +26,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/fchttp"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
 	"github.com/ossbroker/ossbroker/pkg/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/uploadevent"
 )
 
 // devEnv is the environment of local mode: the process environment, with
@@ -68,6 +70,23 @@ func newDevEnv(getenv func(string) string) *devEnv {
 	if getenv("JWT_PUBLIC_KEY") == "" && getenv("JWT_JWKS_URL") == "" && getenv("JWT_JWKS") == "" {
 		gen("JWT_HS256_SECRET", 32, "")
 	}
+	// Upload notifications go, by default, to local mode's own webhook
+	// sink (source "uploads", Standard Webhooks, the same secret), so a
+	// developer sees each one stored under <prefix>webhooks/uploads/.
+	if getenv("NOTIFICATION_URL") == "" && getenv("NOTIFICATION_SECRET") == "" {
+		e.vars["NOTIFICATION_URL"] = "http://" + brokerAddr + "/v1/webhooks/" + devNotificationSource
+		key := make([]byte, 32)
+		rand.Read(key)
+		e.vars["NOTIFICATION_SECRET"] = "whsec_" + base64.StdEncoding.EncodeToString(key)
+		e.generated = append(e.generated, "NOTIFICATION_SECRET")
+		src := devNotificationSource + ":standard:NOTIFICATION_SECRET"
+		if ws := getenv("WEBHOOK_SOURCES"); ws != "" {
+			src = ws + "," + src
+		}
+		e.vars["WEBHOOK_SOURCES"] = src
+	}
+	get("OSS_INSPECTOR_KEY_ID", "LTAIinspector"+randomString(8))
+	get("OSS_INSPECTOR_KEY_SECRET", randomString(24))
 	return e
 }
 
@@ -98,6 +117,10 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)[:n]
 }
 
+// devNotificationSource is the webhook source local mode's notifications
+// are stored under.
+const devNotificationSource = "uploads"
+
 // functionTimeout is s.yaml's timeout, which local mode applies too.
 const functionTimeout = 30 * time.Second
 
@@ -117,7 +140,19 @@ func runDev(ossOnly, runtimeAPI bool) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	oss, err := startOSS(cfg, env, log)
+	// The inspector function behind the local OSS server's trigger: every
+	// upload under the prefix is an OSS event, delivered asynchronously
+	// through the SDK's handler wrapper and retried as FC does.
+	var triggers []ossemu.EventTrigger
+	if !ossOnly {
+		t, err := startInspector(cfg, env, log)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "inspector:", err)
+			return 1
+		}
+		triggers = append(triggers, t)
+	}
+	oss, err := startOSS(cfg, env, log, triggers...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "local OSS server:", err)
 		return 1
@@ -180,7 +215,7 @@ func runDev(ossOnly, runtimeAPI bool) int {
 // startOSS serves the bucket with the RAM user (limited by the policy
 // -print-ram-policy prints for this configuration, or OSS_EMULATOR_POLICY)
 // and the account owner (full access).
-func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger) (*ossemu.Server, error) {
+func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger, triggers ...ossemu.EventTrigger) (*ossemu.Server, error) {
 	doc, err := ossconfig.JSON(ramPolicy(cfg))
 	if err != nil {
 		return nil, err
@@ -211,6 +246,16 @@ func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger) (*ossemu.Server
 		return nil, err
 	}
 	put := upload.CORSRule[0]
+	// The inspector's key pair is limited by the policy the inspector's
+	// -print-ram-policy prints.
+	idoc, err := ossconfig.JSON(ossconfig.InspectorPolicy(cfg.Bucket, cfg.Prefix.Pattern(), cfg.Callbacks.RejectAction))
+	if err != nil {
+		return nil, err
+	}
+	inspectorPolicy, err := ossemu.ParsePolicy(idoc)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := ossemu.New(ossemu.Config{
 		Region:  cfg.Region,
 		Buckets: []string{cfg.Bucket},
@@ -218,7 +263,9 @@ func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger) (*ossemu.Server
 		Users: []ossemu.User{
 			{AccessKeyID: cfg.AccessKeyID, AccessKeySecret: cfg.AccessKeySecret, Policy: policy},
 			{AccessKeyID: env.get("OSS_EMULATOR_OWNER_KEY_ID"), AccessKeySecret: env.get("OSS_EMULATOR_OWNER_KEY_SECRET")},
+			{AccessKeyID: env.get("OSS_INSPECTOR_KEY_ID"), AccessKeySecret: env.get("OSS_INSPECTOR_KEY_SECRET"), Policy: inspectorPolicy},
 		},
+		Triggers: triggers,
 		CORS: []ossemu.CORSRule{
 			{AllowedOrigins: put.AllowedOrigin, AllowedMethods: put.AllowedMethod, AllowedHeaders: put.AllowedHeader,
 				ExposeHeaders: put.ExposeHeader, MaxAgeSeconds: put.MaxAgeSeconds},
@@ -235,6 +282,38 @@ func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger) (*ossemu.Server
 	}
 	return srv, nil
 }
+
+// startInspector builds the inspector function (pkg/uploadevent, what
+// functions/inspector runs) with its own key pair and returns the local
+// OSS trigger that invokes it: object-created events under the prefix's
+// literal part, asynchronously, with FC's retries.
+func startInspector(cfg *config.Config, env *devEnv, log *slog.Logger) (ossemu.EventTrigger, error) {
+	icfg := *cfg
+	icfg.AccessKeyID, icfg.AccessKeySecret = env.get("OSS_INSPECTOR_KEY_ID"), env.get("OSS_INSPECTOR_KEY_SECRET")
+	ilog := log.With("function", inspectorName)
+	h, err := uploadevent.Build(&icfg, ilog, env.get)
+	if err != nil {
+		return ossemu.EventTrigger{}, err
+	}
+	fn := func(ctx context.Context, ev events.OssEvent) ([]uploadevent.Outcome, error) { return h.Handle(ctx, ev) }
+	async := &fcemu.Async{
+		Invoke:  fcemu.InProcess(fn, fcemu.Invocation{FunctionName: inspectorName, Region: cfg.Region, Timeout: functionTimeout}),
+		Retries: inspectorRetries,
+		Logger:  ilog,
+	}
+	prefix, _, _ := strings.Cut(env.get("UPLOAD_PREFIX"), "{")
+	if env.get("UPLOAD_PREFIX") == "" {
+		prefix = "exampledir/"
+	}
+	return ossemu.EventTrigger{Events: uploadevent.Events, Prefix: prefix, Deliver: func(ev []byte) { async.Submit(ev) }}, nil
+}
+
+// inspectorName and inspectorRetries are s.yaml's inspector function name
+// and maxAsyncRetryAttempts, which local mode applies too.
+const (
+	inspectorName    = "ossbroker-inspector"
+	inspectorRetries = 8
+)
 
 type devClaims map[string]string
 

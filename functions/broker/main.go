@@ -17,6 +17,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/fchttp"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
+	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/osscallback"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
@@ -137,6 +138,14 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 			return nil, nil, err
 		}
 	}
+	var notifier *notify.Notifier
+	if cfg.Notifications.Enabled() {
+		notifier, err = notify.New(notify.Config{URL: cfg.Notifications.URL, Signer: cfg.Notifications.Signer, Timeout: broker.NotifyTimeout})
+		if err != nil {
+			verifier.Close()
+			return nil, nil, err
+		}
+	}
 	cbURL := ""
 	if cfg.Callbacks.Enabled() {
 		cbURL = cfg.Callbacks.URL()
@@ -145,6 +154,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 		CallbackURL:          cbURL,
 		CallbackVerifier:     cbVerifier,
 		Inspector:            inspector,
+		Notifier:             notifier,
 		Auth:                 verifier,
 		Keys:                 cfg.Prefix,
 		Storage:              store,

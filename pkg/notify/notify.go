@@ -83,13 +83,15 @@ type Upload struct {
 	Sub string `json:"sub"`
 }
 
-// Payload is the notification body, Standard Webhooks' recommended
-// envelope: the event type, when the verdict was sent (RFC 3339) and the
-// data.
+// Payload is the notification body: Standard Webhooks' envelope of the
+// event type and the data. It has no send time (the signed
+// webhook-timestamp header carries it), so that every path and every retry
+// sends the same bytes for one object version and verdict: a receiver that
+// stores by id (such as the broker's own sink) sees an identical
+// redelivery, not a conflict.
 type Payload struct {
-	Type      string `json:"type"`
-	Timestamp string `json:"timestamp"`
-	Data      Upload `json:"data"`
+	Type string `json:"type"`
+	Data Upload `json:"data"`
 }
 
 // TypeOf is the event type of a verdict.
@@ -117,11 +119,12 @@ func ID(bucket, key, etag string) string {
 }
 
 // Send POSTs the notification of u once and returns its id. Any answer
-// but 2xx, a timeout or a connection failure is an error.
+// but 2xx or 409, a timeout or a connection failure is an error.
 func (n *Notifier) Send(ctx context.Context, u Upload) (string, error) {
 	now := n.cfg.Now()
+	u.ETag = strings.ToUpper(strings.Trim(u.ETag, `"`))
 	id := ID(u.Bucket, u.Key, u.ETag)
-	body, err := json.Marshal(Payload{Type: TypeOf(u.Verdict), Timestamp: now.UTC().Format(time.RFC3339), Data: u})
+	body, err := json.Marshal(Payload{Type: TypeOf(u.Verdict), Data: u})
 	if err != nil {
 		return id, fmt.Errorf("notify: encoding: %w", err)
 	}
@@ -151,7 +154,10 @@ func (n *Notifier) Send(ctx context.Context, u Upload) (string, error) {
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	if res.StatusCode < 200 || res.StatusCode > 299 {
+	// 409 Conflict: the receiver already holds this webhook-id (with
+	// other bytes: the object was gone when a later path looked, see
+	// uploadevent). Receivers dedupe on the id, so it is delivered.
+	if (res.StatusCode < 200 || res.StatusCode > 299) && res.StatusCode != http.StatusConflict {
 		return id, fmt.Errorf("notify %s: the receiver answered %d", id, res.StatusCode)
 	}
 	return id, nil

@@ -183,3 +183,17 @@ func BucketLifecycle(prefix string, handleTTL time.Duration) LifecycleConfigurat
 		AbortMultipartUpload: AbortMultipartUpload{Days: MultipartAbortDays(handleTTL)},
 	}}}
 }
+
+// InspectorPolicy is the least privilege of the OSS-triggered inspector
+// function (functions/inspector), a policy of its own: read each upload's
+// first bytes and metadata (GetObject, which HEAD needs too), act on a
+// rejection per REJECTED_UPLOADS (DeleteObject, or PutObjectTagging), and
+// in tag mode read the tags (GetObjectTagging) so that a rejection stands.
+// All on the upload prefix only; it never writes an object.
+func InspectorPolicy(bucket, pattern, rejectAction string) Policy {
+	actions := slices.Concat(InspectActions, VerdictActions[rejectAction])
+	if rejectAction == "tag" {
+		actions = append(actions, "oss:GetObjectTagging")
+	}
+	return RAMPolicy(bucket, pattern, actions)
+}

@@ -34,14 +34,17 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 
+	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/storage"
+	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
 
 // Events are the OSS events the inspector acts on: the writes the broker's
@@ -56,6 +59,11 @@ var Events = []string{
 // WebhookMeta is the metadata name the broker's webhook sink stores every
 // delivery with (webhook.Source.Metadata).
 const WebhookMeta = "webhook-source"
+
+// NotifyTimeout bounds one notification attempt of the inspector: a
+// receiver that hangs fails the invocation (FC retries) long before the
+// function's timeout (s.yaml: 30 s).
+const NotifyTimeout = 10 * time.Second
 
 // ReasonGone is the reason of an object that was gone when its event was
 // handled.
@@ -235,4 +243,44 @@ func hasMeta(m map[string]string, name string) bool {
 		}
 	}
 	return false
+}
+
+// Build makes the handler from a validated configuration, once per
+// instance.
+func Build(cfg *config.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
+	store, err := storage.New(storage.Config{
+		Bucket:         cfg.Bucket,
+		Region:         cfg.Region,
+		Endpoint:       cfg.Endpoint,
+		PathStyle:      cfg.PathStyle,
+		Credentials:    storage.Credentials(cfg.AccessKeyID, cfg.AccessKeySecret, getenv),
+		ConnectTimeout: cfg.OSSConnectTimeout,
+		RequestTimeout: cfg.OSSRequestTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	in, err := inspect.New(inspect.Config{Store: store, Allowed: cfg.ContentTypes, MaxSize: cfg.MaxUploadBytes,
+		Action: inspect.Action(cfg.Callbacks.RejectAction)})
+	if err != nil {
+		return nil, err
+	}
+	var n *notify.Notifier
+	if cfg.Notifications.Enabled() {
+		n, err = notify.New(notify.Config{URL: cfg.Notifications.URL, Signer: cfg.Notifications.Signer, Timeout: NotifyTimeout})
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		log.Warn("NOTIFICATION_URL is not set: verdicts are logged, not notified")
+	}
+	skip, err := webhook.FolderFor(cfg.Prefix)
+	if err != nil {
+		skip = "" // a prefix with a {claim}: the broker has no webhooks folder
+	}
+	return New(Config{
+		Store: store, Inspector: in, Keys: cfg.Prefix, Skip: skip,
+		MaxSize: cfg.MaxUploadBytes, MaxMultipartSize: cfg.Multipart.MaxBytes,
+		Notifier: n, Logger: log,
+	})
 }
