@@ -24,6 +24,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/fcemu"
 	"github.com/ossbroker/ossbroker/pkg/fchttp"
+	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
 	"github.com/ossbroker/ossbroker/pkg/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/uploadevent"
@@ -35,10 +36,11 @@ import (
 type devEnv struct {
 	vars      map[string]string
 	generated []string // names of the values made up here, to print
+	getenv    func(string) string
 }
 
 func newDevEnv(getenv func(string) string) *devEnv {
-	e := &devEnv{vars: map[string]string{}}
+	e := &devEnv{vars: map[string]string{}, getenv: getenv}
 	get := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			e.vars[name] = v
@@ -108,7 +110,7 @@ func (e *devEnv) get(name string) string {
 	if v, ok := e.vars[name]; ok {
 		return v
 	}
-	return os.Getenv(name)
+	return e.getenv(name)
 }
 
 func randomString(n int) string {
@@ -330,6 +332,13 @@ func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string
 		fmt.Fprintf(w, "                     %s on %s\n", strings.Join(st.Action, ", "), strings.Join(st.Resource, ", "))
 	}
 	fmt.Fprintf(w, "  account owner      %s / %s   (full access)\n", env.shown("OSS_EMULATOR_OWNER_KEY_ID"), env.shown("OSS_EMULATOR_OWNER_KEY_SECRET"))
+	if cfg.Notifications.Enabled() {
+		// The URL is the developer's or local mode's own sink (scheme,
+		// host and path: config refuses userinfo); the secret is printed
+		// only when generated here.
+		fmt.Fprintf(w, "  notifications      %s   secret %s\n", config.RedactURL(cfg.Notifications.URL), env.shown("NOTIFICATION_SECRET"))
+		fmt.Fprintf(w, "  inspector function %s, on an OSS trigger (object created under the prefix), %d async retries\n", inspectorName, inspectorRetries)
+	}
 	if len(env.generated) > 0 {
 		fmt.Fprintf(w, "  generated          %s (set them to keep them across restarts)\n", strings.Join(env.generated, ", "))
 	}
@@ -366,6 +375,10 @@ func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string
 			"  Put one in place of <token> below (the demo page fetches one from GET /dev/token on this machine).\n\n")
 	}
 	fmt.Fprintf(w, "  Presign an upload:\n    curl -sS -X POST %s/v1/presign -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"key\":\"%s\",\"contentType\":\"text/plain\"}'\n\n", base, token, key)
-	fmt.Fprintf(w, "  Then PUT the file to the returned url with the returned headers:\n    curl -sS -X PUT -T hello.txt -H 'Content-Type: text/plain' -H 'x-oss-forbid-overwrite: true' '<url>'\n\n")
+	subHeader := ""
+	if cfg.Notifications.Enabled() {
+		subHeader = " -H '" + "x-oss-meta-" + notify.SubMeta + ": " + notify.EncodeSub("dev-user") + "'"
+	}
+	fmt.Fprintf(w, "  Then PUT the file to the returned url with the returned headers:\n    curl -sS -X PUT -T hello.txt -H 'Content-Type: text/plain' -H 'x-oss-forbid-overwrite: true'%s '<url>'\n\n", subHeader)
 	fmt.Fprintf(w, "  Or upload through the broker:\n    curl -sS -X PUT %s/v1/objects/%s -H 'Authorization: Bearer %s' -H 'Content-Type: text/plain' --data-binary 'hello'\n\n", base, strings.Replace(key, "hello.txt", "direct.txt", 1), token)
 }
