@@ -5,7 +5,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: run test test-browser test-short build zip deploy rollback smoke lint bench fuzz load coldstart peakrss clean tools
+.PHONY: run test test-browser test-short build build-inspector zip deploy rollback smoke lint bench fuzz load coldstart peakrss clean tools
 
 ## run: local mode, broker + local OSS server, no cloud account
 run:
@@ -54,6 +54,11 @@ build:
 	rm -rf dist/code
 	mkdir -p dist/code
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/code/main ./functions/broker
+
+## build-inspector: the inspector function's code package binary, dist-inspector/main
+build-inspector:
+	mkdir -p dist-inspector
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist-inspector/main ./functions/inspector
 
 ## zip: dist/ossbroker.zip, the code package (main at the root, exec bit kept)
 zip: build
@@ -141,4 +146,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf dist .data
+	rm -rf dist dist-inspector .data

@@ -51,6 +51,29 @@ const envBytes = JSON.stringify(props.environmentVariables).length;
 expect(`environment variables ${envBytes} bytes <= 4096`, envBytes <= 4096);
 expect('default prefix', props.environmentVariables.UPLOAD_PREFIX === 'exampledir/');
 
+// The inspector (issue 15): its own function, an OSS trigger on the
+// broker's three upload events with the prefix filter, and FC's async
+// retry configuration.
+const insp = doc.resources.inspector?.props;
+expect('inspector resource', doc.resources.inspector?.component === 'fc3' && insp);
+if (insp) {
+  if (!validate(insp)) failures.push(...validate.errors.map((e) => `inspector schema: ${e.instancePath} ${e.message}`));
+  expect('inspector code ./dist-inspector', insp.code === './dist-inspector');
+  expect('inspector pre-deploy builds', JSON.stringify(doc.resources.inspector.actions['pre-deploy']).includes('make build-inspector'));
+  const ot = insp.triggers?.[0];
+  expect('one oss trigger', insp.triggers?.length === 1 && ot.triggerType === 'oss');
+  expect('oss trigger events', JSON.stringify(ot?.triggerConfig?.events) ===
+    JSON.stringify(['oss:ObjectCreated:PutObject', 'oss:ObjectCreated:PostObject', 'oss:ObjectCreated:CompleteMultipartUpload']));
+  expect('oss trigger prefix', ot?.triggerConfig?.filter?.key?.prefix === 'exampledir/');
+  expect('oss trigger role and source', 'invocationRole' in ot && ot.sourceArn?.startsWith('acs:oss:'));
+  expect('async retries 8', insp.asyncInvokeConfig?.maxAsyncRetryAttempts === 8);
+  expect('async max age 6 h', insp.asyncInvokeConfig?.maxAsyncEventAgeInSeconds === 21600);
+  for (const v of ['NOTIFICATION_URL', 'NOTIFICATION_SECRET', 'UPLOAD_PREFIX', 'REJECTED_UPLOADS']) {
+    expect(`inspector env ${v}`, v in insp.environmentVariables);
+  }
+  expect('inspector gets no JWT secret', !('JWT_HS256_SECRET' in insp.environmentVariables));
+}
+
 if (failures.length) {
   console.error('s.yaml check failed:\n  ' + failures.join('\n  '));
   process.exit(1);
