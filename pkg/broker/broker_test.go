@@ -29,11 +29,13 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/broker"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
+	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/osscallback"
 	"github.com/ossbroker/ossbroker/pkg/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
+	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
 
 const (
@@ -92,6 +94,9 @@ type options struct {
 	rejectAction inspect.Action
 	callbackURL  string
 	callbackKey  *rsa.PrivateKey
+
+	// notifyURL turns on notifications to it, signed with notifySecret.
+	notifyURL string
 }
 
 const stsToken = "CAIS-sts-security-token-for-tests-0123456789"
@@ -212,8 +217,18 @@ func newEnv(t *testing.T, o options) *env {
 			t.Fatal(err)
 		}
 	}
+	var notifier *notify.Notifier
+	if o.notifyURL != "" {
+		src, err := webhook.NewSource("uploads", webhook.Standard, "NOTIFICATION_SECRET", notifySecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if notifier, err = notify.New(notify.Config{URL: o.notifyURL, Signer: src, Timeout: broker.NotifyTimeout}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	b, err := broker.New(broker.Config{
-		CallbackURL: cbURL, CallbackVerifier: cbVerifier, Inspector: inspector,
+		CallbackURL: cbURL, CallbackVerifier: cbVerifier, Inspector: inspector, Notifier: notifier,
 		Auth: verifier, Keys: keys, Storage: store,
 		ContentTypes: types,
 		PresignTTL:   15 * time.Minute, PresignMaxTTL: time.Hour,
