@@ -46,7 +46,9 @@ func (a *Async) Submit(event []byte) string {
 // Wait blocks until every submitted event is delivered or given up.
 func (a *Async) Wait() { a.wg.Wait() }
 
-func (a *Async) run(event []byte, id string) {
+// Schedule is the delay before each retry: Retries entries, the first
+// Backoff (default 500ms), each next one twice the last.
+func (a *Async) Schedule() []time.Duration {
 	retries := a.Retries
 	switch {
 	case retries < 0:
@@ -58,6 +60,16 @@ func (a *Async) run(event []byte, id string) {
 	if delay <= 0 {
 		delay = 500 * time.Millisecond
 	}
+	out := make([]time.Duration, retries)
+	for i := range out {
+		out[i] = delay
+		delay *= 2
+	}
+	return out
+}
+
+func (a *Async) run(event []byte, id string) {
+	schedule := a.Schedule()
 	maxAge := a.MaxAge
 	if maxAge <= 0 {
 		maxAge = 5 * time.Hour
@@ -79,17 +91,17 @@ func (a *Async) run(event []byte, id string) {
 		if err == nil {
 			break
 		}
-		if attempts > retries {
+		if attempts > len(schedule) {
 			log.Warn("fcemu: async invocation failed; no retries left", "requestId", id, "attempts", attempts, "error", err.Error())
 			break
 		}
+		delay := schedule[attempts-1]
 		if time.Since(born)+delay > maxAge {
 			log.Warn("fcemu: async event older than its maximum age; dropped", "requestId", id, "attempts", attempts)
 			break
 		}
 		log.Info("fcemu: async invocation failed; retrying", "requestId", id, "attempt", attempts, "retryIn", delay.String(), "error", err.Error())
 		time.Sleep(delay)
-		delay *= 2
 	}
 	if a.Done != nil {
 		a.Done(id, attempts, err)

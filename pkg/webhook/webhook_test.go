@@ -471,3 +471,48 @@ func TestFolderFor(t *testing.T) {
 		}
 	}
 }
+
+// TestSignVerifies: Sign is Verify's inverse for every id shape Verify
+// accepts, and any change of id, timestamp, body or key breaks it.
+func TestSignVerifies(t *testing.T) {
+	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	src, err := webhook.NewSource("n", webhook.Standard, "S", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := webhook.NewSource("n", webhook.Standard, "S", "whsec_"+base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210")))
+	now := time.Now()
+	for _, id := range []string{"upl_0123", "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", "a", strings.Repeat("x", 1024)} {
+		body := []byte(`{"type":"upload.completed","data":{}}`)
+		sig, err := src.Sign(id, now.Unix(), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := http.Header{}
+		h.Set("Webhook-Id", id)
+		h.Set("Webhook-Timestamp", strconv.FormatInt(now.Unix(), 10))
+		h.Set("Webhook-Signature", sig)
+		if _, err := src.Verify(h, body, now, 0); err != nil {
+			t.Fatalf("id %q: %v", id[:min(len(id), 20)], err)
+		}
+		if _, err := other.Verify(h, body, now, 0); err == nil {
+			t.Fatal("verifies under another key")
+		}
+		if _, err := src.Verify(h, append(body, ' '), now, 0); err == nil {
+			t.Fatal("verifies another body")
+		}
+		h.Set("Webhook-Timestamp", strconv.FormatInt(now.Unix()+1, 10))
+		if _, err := src.Verify(h, body, now, 0); err == nil {
+			t.Fatal("verifies another timestamp")
+		}
+	}
+	for _, id := range []string{"", "a.b", strings.Repeat("x", 1025)} {
+		if _, err := src.Sign(id, now.Unix(), nil); err == nil {
+			t.Errorf("signed id %q", id)
+		}
+	}
+	gh, _ := webhook.NewSource("g", webhook.GitHub, "S", strings.Repeat("k", 32))
+	if _, err := gh.Sign("id", now.Unix(), nil); err == nil {
+		t.Error("a GitHub source signs")
+	}
+}
