@@ -282,7 +282,7 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, bucket, 
 	}
 	u.finish()
 	s.mp.remove(id)
-	s.emit(r, &m, reqID, "CompleteMultipartUpload")
+	defer s.emit(r, &m, reqID, "CompleteMultipartUpload") // after the answer, as put does
 	w.Header().Set("ETag", m.ETag)
 	w.Header().Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
 	if cb != nil {

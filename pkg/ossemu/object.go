@@ -164,7 +164,9 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key, 
 	if e := s.commitObject(b, m, forbid); e != nil {
 		return e
 	}
-	s.emit(r, m, reqID, "PutObject")
+	// After the answer (and its callback): OSS delivers events
+	// asynchronously, well after a callback that runs within the request.
+	defer s.emit(r, m, reqID, "PutObject")
 	h := w.Header()
 	setDigests(h, m.ETag, m.MD5, m.CRC64)
 	if cb != nil {

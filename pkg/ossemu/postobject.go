@@ -208,7 +208,7 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket, reqID 
 	if e := s.commitObject(b, m, forbid); e != nil {
 		return e
 	}
-	s.emit(r, m, reqID, "PostObject")
+	defer s.emit(r, m, reqID, "PostObject") // after the answer, as put does
 	h := w.Header()
 	setDigests(h, m.ETag, m.MD5, m.CRC64)
 	if cb != nil {

@@ -198,7 +198,7 @@ func (h *Handler) one(ctx context.Context, rec *events.OssEventRecord) (Outcome,
 	if err != nil {
 		return o, fmt.Errorf("notification of %q: %w", key, err)
 	}
-	h.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "notification delivered", slog.String("notificationId", id), slog.String("verdict", r.Verdict))
+	h.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "notification delivered", slog.String("key", key), slog.String("notificationId", id), slog.String("verdict", r.Verdict))
 	return o, nil
 }
 
