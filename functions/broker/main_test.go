@@ -426,6 +426,24 @@ func localMode(t *testing.T, args ...string) {
 			t.Fatalf("raw byte %#x in the path: %d %s, want 400 invalid_key", c, status, body)
 		}
 	}
+	// The upload's notification reaches local mode's own webhook sink: the
+	// inspector function, on the local OSS trigger, delivered it, and the
+	// sink stored it under the notification's id.
+	var key struct{ Key string }
+	json.Unmarshal([]byte(m[3]), &key)
+	delivered := regexp.MustCompile(`"msg":"notification delivered","function":"ossbroker-inspector","key":"` + regexp.QuoteMeta(key.Key) + `","notificationId":"(upl_[0-9a-f]{64})"`)
+	var id []string
+	for wait := time.After(waitTimeout); id == nil; {
+		select {
+		case <-wait:
+			t.Fatalf("no notification for %s in local mode's logs:\n%s", key.Key, stdout)
+		case <-time.After(10 * time.Millisecond):
+			id = delivered.FindStringSubmatch(stdout.String())
+		}
+	}
+	if !strings.Contains(stdout.String(), `"msg":"webhook stored","requestId":`) || !strings.Contains(stdout.String(), `webhooks/uploads/`+id[1]+`.json"`) {
+		t.Fatalf("the notification %s is not stored in the sink:\n%s", id[1], stdout)
+	}
 	// The SDK's invoke loop prints a line per invocation: only the
 	// runtime-API transport runs it.
 	viaLoop := strings.Contains(stdout.String(), "FC Invoke Start RequestId:")
