@@ -13,21 +13,23 @@ import (
 func TestAsyncSchedule(t *testing.T) {
 	ms := time.Millisecond
 	for _, c := range []struct {
-		a    Async
-		want []time.Duration
+		retries int
+		backoff time.Duration
+		want    []time.Duration
 	}{
-		{Async{}, []time.Duration{500 * ms, time.Second, 2 * time.Second}},
-		{Async{Retries: 8}, []time.Duration{500 * ms, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second}},
-		{Async{Retries: -1}, []time.Duration{}},
-		{Async{Retries: 2, Backoff: ms}, []time.Duration{ms, 2 * ms}},
+		{0, 0, []time.Duration{500 * ms, time.Second, 2 * time.Second}},
+		{8, 0, []time.Duration{500 * ms, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second}},
+		{-1, 0, []time.Duration{}},
+		{2, ms, []time.Duration{ms, 2 * ms}},
 	} {
-		got := c.a.Schedule()
+		a := &Async{Retries: c.retries, Backoff: c.backoff}
+		got := a.Schedule()
 		if len(got) != len(c.want) {
-			t.Fatalf("%+v: %v", c.a, got)
+			t.Fatalf("retries %d backoff %v: %v", c.retries, c.backoff, got)
 		}
 		for i := range got {
 			if got[i] != c.want[i] {
-				t.Fatalf("%+v: %v, want %v", c.a, got, c.want)
+				t.Fatalf("retries %d backoff %v: %v, want %v", c.retries, c.backoff, got, c.want)
 			}
 		}
 	}
