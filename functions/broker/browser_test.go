@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +21,8 @@ import (
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+
+	"github.com/ossbroker/ossbroker/pkg/notify"
 )
 
 // chromiumPath is Debian's chromium package (apt-get install chromium).
@@ -170,13 +173,35 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("refused upload %s: HEAD says %v, want 404", key, err)
 		}
 	}
+	// Local mode notifies every upload to its own webhook sink (the
+	// inspector function on the local OSS trigger, asynchronously): each
+	// stored upload's notification appears under its id.
+	for _, key := range wantKeys {
+		head, err := client.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(testBucket), Key: oss.Ptr(key)})
+		if err != nil {
+			t.Fatalf("HEAD %s: %v", key, err)
+		}
+		note := "exampledir/webhooks/uploads/" + notify.ID(testBucket, key, oss.ToString(head.ETag)) + ".json"
+		for deadline := time.Now().Add(waitTimeout); ; {
+			if _, err := client.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(testBucket), Key: oss.Ptr(note)}); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no notification of %s stored in local mode's sink", key)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	list, err := client.ListObjectsV2(ctx, &oss.ListObjectsV2Request{Bucket: oss.Ptr(testBucket)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var keys []string
+	noteKey := regexp.MustCompile(`^exampledir/webhooks/uploads/upl_[0-9a-f]{64}\.json$`)
 	for _, o := range list.Contents {
-		keys = append(keys, oss.ToString(o.Key))
+		if k := oss.ToString(o.Key); !noteKey.MatchString(k) {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	slices.Sort(wantKeys)
