@@ -5,16 +5,16 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: run test test-browser test-short build build-inspector zip deploy rollback smoke lint bench fuzz load coldstart peakrss clean tools
+.PHONY: run test test-browser test-short build build-inspector zip deploy deploy-inspector rollback smoke lint bench fuzz load coldstart peakrss clean tools
 
 ## run: local mode, broker + local OSS server, no cloud account
 run:
 	$(GO) run ./functions/broker -dev
 
 # The npm folders of the tests that run Node (the browser tests, and .ci's pinned Serverless Devs CLI for
-# the offline s deploy test); each is installed (npm ci) when its lock file is newer than its node_modules,
+# the offline s deploy test, the Standard Webhooks library the inspector test runs); each is installed (npm ci) when its lock file is newer than its node_modules,
 # and only where npm is installed (the tests then skip, saying so).
-NPM_DIRS    := .ci functions/broker/webtest functions/broker/webtest/uppy5 functions/broker/webtest/uppy6
+NPM_DIRS    := .ci functions/broker/webtest functions/broker/webtest/uppy5 functions/broker/webtest/uppy6 functions/inspector/verifytest
 NPM_MODULES := $(addsuffix /node_modules/.package-lock.json,$(NPM_DIRS))
 
 ## test: every Go test (unit, integration over loopback, compiled-binary FC runtime test, and the
@@ -74,17 +74,22 @@ RELEASE  ?= $(shell git describe --always --dirty 2>/dev/null || date -u +%Y%m%d
 ## deploy: build (s.yaml pre-deploy), deploy the function (LATEST), publish it as a new version,
 ## point the alias prod at that version, then the HTTP trigger at prod. S_ACCESS=<alias> picks the credentials.
 deploy:
-	$(S) deploy -y -a $(S_ACCESS) --function
-	$(S) version publish -a $(S_ACCESS) --description "$(RELEASE)"
-	$(S) alias publish -a $(S_ACCESS) --alias-name $(FC_ALIAS) --version-id latest
-	$(S) deploy -y -a $(S_ACCESS) --trigger --skip-actions
+	$(S) broker deploy -y -a $(S_ACCESS) --function
+	$(S) broker version publish -a $(S_ACCESS) --description "$(RELEASE)"
+	$(S) broker alias publish -a $(S_ACCESS) --alias-name $(FC_ALIAS) --version-id latest
+	$(S) broker deploy -y -a $(S_ACCESS) --trigger --skip-actions
 	@echo; echo "Released: the alias $(FC_ALIAS) serves the version above. The trigger URL: $(S) info -a $(S_ACCESS) (triggers, httpTrigger.urlInternet)."
 	@echo "Check it: make smoke URL=<trigger URL> TOKEN=<JWT>. Undo it: make rollback VERSION=<previous version id>."
 
 ## rollback: point the alias prod back at VERSION (one fc3 call; `s version list` shows the ids)
 rollback:
 	@test -n "$(VERSION)" || { echo "usage: make rollback VERSION=<id>  (versions: $(S) version list -a $(S_ACCESS); serving now: $(S) alias get -a $(S_ACCESS) --alias-name $(FC_ALIAS))" >&2; exit 2; }
-	$(S) alias publish -a $(S_ACCESS) --alias-name $(FC_ALIAS) --version-id $(VERSION)
+	$(S) broker alias publish -a $(S_ACCESS) --alias-name $(FC_ALIAS) --version-id $(VERSION)
+
+## deploy-inspector: build and deploy the OSS-triggered inspector function (s.yaml resource inspector) with
+## its OSS trigger and async retry configuration, on LATEST (README, Notifications and the inspector function)
+deploy-inspector:
+	$(S) inspector deploy -y -a $(S_ACCESS)
 
 ## smoke: check a deployed function end to end (presign, upload through the URL, CORS preflights, a key
 ## outside the prefix), pass/fail table with request ids:

@@ -75,17 +75,24 @@ func newDevEnv(getenv func(string) string) *devEnv {
 	// Upload notifications go, by default, to local mode's own webhook
 	// sink (source "uploads", Standard Webhooks, the same secret), so a
 	// developer sees each one stored under <prefix>webhooks/uploads/.
-	if getenv("NOTIFICATION_URL") == "" && getenv("NOTIFICATION_SECRET") == "" {
-		e.vars["NOTIFICATION_URL"] = "http://" + brokerAddr + "/v1/webhooks/" + devNotificationSource
-		key := make([]byte, 32)
-		rand.Read(key)
-		e.vars["NOTIFICATION_SECRET"] = "whsec_" + base64.StdEncoding.EncodeToString(key)
-		e.generated = append(e.generated, "NOTIFICATION_SECRET")
-		src := devNotificationSource + ":standard:NOTIFICATION_SECRET"
-		if ws := getenv("WEBHOOK_SOURCES"); ws != "" {
-			src = ws + "," + src
+	// The sink's secret sits in the first webhook secret slot the
+	// developer's WEBHOOK_SOURCES leaves free.
+	if getenv("NOTIFICATION_URL") == "" {
+		if slot := freeWebhookSlot(getenv("WEBHOOK_SOURCES")); slot != "" {
+			e.vars["NOTIFICATION_URL"] = "http://" + brokerAddr + "/v1/webhooks/" + devNotificationSource
+			if get("NOTIFICATION_SECRET", "") == "" {
+				key := make([]byte, 32)
+				rand.Read(key)
+				e.vars["NOTIFICATION_SECRET"] = "whsec_" + base64.StdEncoding.EncodeToString(key)
+				e.generated = append(e.generated, "NOTIFICATION_SECRET")
+			}
+			e.vars[slot] = e.vars["NOTIFICATION_SECRET"]
+			src := devNotificationSource + ":standard:" + slot
+			if ws := getenv("WEBHOOK_SOURCES"); ws != "" {
+				src = ws + "," + src
+			}
+			e.vars["WEBHOOK_SOURCES"] = src
 		}
-		e.vars["WEBHOOK_SOURCES"] = src
 	}
 	get("OSS_INSPECTOR_KEY_ID", "LTAIinspector"+randomString(8))
 	get("OSS_INSPECTOR_KEY_SECRET", randomString(24))
@@ -117,6 +124,17 @@ func randomString(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)[:n]
+}
+
+// freeWebhookSlot is the first of config.WebhookSecretSlots that sources
+// (a WEBHOOK_SOURCES value) does not name, "" when all four are taken.
+func freeWebhookSlot(sources string) string {
+	for _, slot := range config.WebhookSecretSlots {
+		if !strings.Contains(sources, ":"+slot) {
+			return slot
+		}
+	}
+	return ""
 }
 
 // devNotificationSource is the webhook source local mode's notifications

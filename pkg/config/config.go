@@ -111,6 +111,7 @@ var Variables = append([]string{
 	"MULTIPART_HANDLE_SECRET", "MULTIPART_TTL", "MAX_MULTIPART_BYTES",
 	"WEBHOOK_SOURCES", "WEBHOOK_TOLERANCE",
 	"PUBLIC_BASE_URL", "REJECTED_UPLOADS",
+	"NOTIFICATION_URL", "NOTIFICATION_SECRET",
 }, WebhookSecretSlots...)
 
 // FromEnv loads the configuration from the process environment.

@@ -251,8 +251,10 @@ func Build(cfg *config.Config, log *slog.Logger, getenv func(string) string) (*H
 	store, err := storage.New(storage.Config{
 		Bucket:         cfg.Bucket,
 		Region:         cfg.Region,
-		Endpoint:       cfg.Endpoint,
-		PathStyle:      cfg.PathStyle,
+		Endpoint:          cfg.Endpoint,
+		PathStyle:         cfg.PathStyle,
+		InternalEndpoint:  cfg.InternalEndpoint,
+		InternalPathStyle: cfg.InternalPathStyle,
 		Credentials:    storage.Credentials(cfg.AccessKeyID, cfg.AccessKeySecret, getenv),
 		ConnectTimeout: cfg.OSSConnectTimeout,
 		RequestTimeout: cfg.OSSRequestTimeout,
