@@ -249,15 +249,15 @@ func hasMeta(m map[string]string, name string) bool {
 // instance.
 func Build(cfg *config.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
 	store, err := storage.New(storage.Config{
-		Bucket:         cfg.Bucket,
-		Region:         cfg.Region,
+		Bucket:            cfg.Bucket,
+		Region:            cfg.Region,
 		Endpoint:          cfg.Endpoint,
 		PathStyle:         cfg.PathStyle,
 		InternalEndpoint:  cfg.InternalEndpoint,
 		InternalPathStyle: cfg.InternalPathStyle,
-		Credentials:    storage.Credentials(cfg.AccessKeyID, cfg.AccessKeySecret, getenv),
-		ConnectTimeout: cfg.OSSConnectTimeout,
-		RequestTimeout: cfg.OSSRequestTimeout,
+		Credentials:       storage.Credentials(cfg.AccessKeyID, cfg.AccessKeySecret, getenv),
+		ConnectTimeout:    cfg.OSSConnectTimeout,
+		RequestTimeout:    cfg.OSSRequestTimeout,
 	})
 	if err != nil {
 		return nil, err
