@@ -78,7 +78,7 @@ func newDevEnv(getenv func(string) string) *devEnv {
 	// The sink's secret sits in the first webhook secret slot the
 	// developer's WEBHOOK_SOURCES leaves free.
 	if getenv("NOTIFICATION_URL") == "" {
-		if slot := freeWebhookSlot(getenv("WEBHOOK_SOURCES")); slot != "" {
+		if slot := freeWebhookSlot(getenv, getenv("WEBHOOK_SOURCES")); slot != "" {
 			e.vars["NOTIFICATION_URL"] = "http://" + brokerAddr + "/v1/webhooks/" + devNotificationSource
 			if get("NOTIFICATION_SECRET", "") == "" {
 				key := make([]byte, 32)
@@ -127,10 +127,11 @@ func randomString(n int) string {
 }
 
 // freeWebhookSlot is the first of config.WebhookSecretSlots that sources
-// (a WEBHOOK_SOURCES value) does not name, "" when all four are taken.
-func freeWebhookSlot(sources string) string {
+// (a WEBHOOK_SOURCES value) does not name and the environment does not
+// set, "" when all four are taken.
+func freeWebhookSlot(getenv func(string) string, sources string) string {
 	for _, slot := range config.WebhookSecretSlots {
-		if !strings.Contains(sources, ":"+slot) {
+		if !strings.Contains(sources, ":"+slot) && getenv(slot) == "" {
 			return slot
 		}
 	}

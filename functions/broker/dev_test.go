@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -35,7 +36,13 @@ func banner(t *testing.T, vars map[string]string) (string, *devEnv) {
 func TestBannerPrintsOnlyGeneratedSecrets(t *testing.T) {
 	const hook = "WEBHOOK_SECRET_1"
 	names := append(slices.Clone(config.SecretEnvs), hook)
-	value := func(name string) string { return "env-" + strings.ToLower(name) + "-0123456789abcdefghijklmnopqrstuv" }
+	value := func(name string) string {
+		v := "env-" + strings.ToLower(name) + "-0123456789abcdefghijklmnopqrstuv"
+		if name == "NOTIFICATION_SECRET" { // a Standard Webhooks secret, or config refuses it
+			return "whsec_" + base64.StdEncoding.EncodeToString([]byte(v))
+		}
+		return v
+	}
 	cases := map[string][]string{"all at once": names}
 	for _, n := range names {
 		cases[n] = []string{n}
