@@ -20,6 +20,18 @@
 // 127.0.0.1, DNS rebinding, gets 403); the local bucket's CORS rule is `-print-bucket-cors`'s for
 // `ALLOWED_ORIGINS` plus the page's own origins (`http://127.0.0.1:<port>` and `http://localhost:<port>`).
 //
+// Local mode also runs the inspector function (package uploadevent, what functions/inspector runs in the
+// cloud) behind a local OSS trigger: after each PutObject, PostObject and CompleteMultipartUpload under the
+// prefix's literal part, the local OSS server sends the event in FC's `OssEvent` shape, asynchronously, through
+// the SDK's handler wrapper, and a failed invocation is retried as FC does (8 retries, 0.5 s then doubling). The
+// inspector signs with its own key pair, `OSS_INSPECTOR_KEY_ID`/`_SECRET` (generated when unset), limited by the
+// policy its `-print-ram-policy` prints. Unless `NOTIFICATION_URL` is set, notifications go to local mode's own
+// webhook sink: `NOTIFICATION_URL` becomes `http://<BROKER_ADDR>/v1/webhooks/uploads`, a Standard Webhooks
+// source `uploads` is added to `WEBHOOK_SOURCES` in the first free `WEBHOOK_SECRET_<n>` slot, with
+// `NOTIFICATION_SECRET` (generated, and printed, when unset); each verdict is then stored under
+// `<prefix>webhooks/uploads/upl_<hash>.json`. Presigned PUTs then list `x-oss-meta-ossbroker-sub` among their
+// headers (the banner's curl line sends it).
+//
 // # Security
 //
 // The token rules are in package [github.com/ossbroker/ossbroker/pkg/auth], the key rules ("see Key
