@@ -184,10 +184,10 @@ func start(t testing.TB, recv *receiver, extraEnv ...string) *env {
 		Backoff: 20 * time.Millisecond, // FC's schedule, scaled down for the test
 		Done:    func(id string, n int, err error) { e.dones <- done{id, n, err} },
 	}
-	policy := ossconfig.InspectorPolicy(bucket, prefix+"*", "delete")
+	policy := ossconfig.InspectorPolicy(bucket, prefix, "delete")
 	for _, a := range extraEnv {
 		if a == "REJECTED_UPLOADS=tag" {
-			policy = ossconfig.InspectorPolicy(bucket, prefix+"*", "tag")
+			policy = ossconfig.InspectorPolicy(bucket, prefix, "tag")
 		}
 	}
 	doc, err := ossconfig.JSON(policy)

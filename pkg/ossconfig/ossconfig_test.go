@@ -308,3 +308,35 @@ func TestPolicyAllowAddsAStatement(t *testing.T) {
 		}
 	}
 }
+
+// TestInspectorPolicy: the inspector's policy reads and acts on a verdict
+// under the prefix only, per REJECTED_UPLOADS, and never writes an object.
+func TestInspectorPolicy(t *testing.T) {
+	arn := func(key string) string { return "acs:oss:cn-hangzhou:1234567890123456:" + bucket + "/" + key }
+	for _, mode := range []string{"delete", "tag"} {
+		doc, err := ossconfig.JSON(ossconfig.InspectorPolicy(bucket, "exampledir/", mode))
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy, err := ossemu.ParsePolicy(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			action, key string
+			want        bool
+		}{
+			{"oss:GetObject", "exampledir/a.png", true},
+			{"oss:DeleteObject", "exampledir/a.png", mode == "delete"},
+			{"oss:PutObjectTagging", "exampledir/a.png", mode == "tag"},
+			{"oss:GetObjectTagging", "exampledir/a.png", mode == "tag"},
+			{"oss:PutObject", "exampledir/a.png", false},
+			{"oss:GetObject", "elsewhere/a.png", false},
+			{"oss:DeleteObject", "elsewhere/a.png", false},
+		} {
+			if got := policy.Allows(tt.action, arn(tt.key)); got != tt.want {
+				t.Errorf("%s: %s on %s: %v, want %v", mode, tt.action, tt.key, got, tt.want)
+			}
+		}
+	}
+}
