@@ -298,8 +298,10 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
     await page.waitForFunction(() => Object.keys(localStorage).some((k) => k.startsWith('ossbroker-multipart:')));
     while (stored.length === 0) await page.waitForEvent('response', { timeout: LONG });
     const before = [...stored];
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    // Reload while still throttled: lifting the throttle first lets the parts
+    // in flight (and the rest) finish before the page goes away.
     await page.reload();
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     stored.length = 0;
     const sent = [];
     const onRequest = (r) => {

@@ -157,8 +157,10 @@ for (const v of (process.env.UPPY_VERSIONS || '6,5').split(',')) {
       const before = await page.evaluate(() => globalThis.partsBefore);
       const saved = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('uppy-upload:')));
       assert.equal(saved.length, 1, `localStorage holds ${saved}`);
-      await slow(-1);
+      // Reload while still throttled: lifting the throttle first lets the
+      // parts in flight (and the rest) finish before the page goes away.
       await open(); // a reload
+      await slow(-1);
       sent.length = 0;
       brokerCalls.length = 0;
       await add(env(`RESUME_FILE_${v}`));
