@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -75,15 +74,6 @@ func logWarnings(log *slog.Logger, cfg *config.Config) {
 	}
 }
 
-// errNoCredentials is the startup error of a function that could sign
-// nothing: no AccessKey pair configured and no role credentials in the
-// environment. FC sets ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN
-// for every instance of a function that has a role (s.yaml's role), before
-// the process starts; without one, every request would fail with a 502.
-var errNoCredentials = errors.New("no OSS credentials: give the function a role (s.yaml role: FC_ROLE_ARN, " +
-	"whose STS credentials FC puts in ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN) or set " +
-	"OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (README, Deploy)")
-
 // build turns a validated configuration into the HTTP API. A JWKS URL is
 // the only source that needs the network, and its first fetch is bounded.
 // trustedKeyURLs are callback public key URLs trusted besides OSS's own:
@@ -103,9 +93,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 	if err != nil {
 		return nil, nil, fmt.Errorf("token verifier: %w", err)
 	}
-	if cfg.AccessKeyID == "" && getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" {
+	if err := storage.CheckCredentials(cfg.AccessKeyID, getenv); err != nil {
 		verifier.Close()
-		return nil, nil, errNoCredentials
+		return nil, nil, err
 	}
 	store, err := storage.New(storage.Config{
 		Bucket:            cfg.Bucket,

@@ -665,3 +665,24 @@ func BenchmarkUploadToNotification(b *testing.B) {
 		<-e.dones
 	}
 }
+
+// TestStartupFailsWithoutCredentials: an inspector with no AccessKey pair
+// and no role credentials stops at startup, naming the fix, instead of
+// failing (and being retried by FC) on every event.
+func TestStartupFailsWithoutCredentials(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t))
+	cmd.Env = append(os.Environ(), "FC_RUNTIME_API=127.0.0.1:1",
+		"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "ALIBABA_CLOUD_ACCESS_KEY_ID=",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=", "ALIBABA_CLOUD_SECURITY_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, output %s", err, out)
+	}
+	for _, want := range []string{"startup failed", "no OSS credentials", "role", "OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("the startup error does not say %q: %s", want, out)
+		}
+	}
+}

@@ -147,6 +147,24 @@ func Credentials(accessKeyID, accessKeySecret string, getenv func(string) string
 	})
 }
 
+// ErrNoCredentials is the startup error of a function that could sign
+// nothing: no AccessKey pair configured and no role credentials in the
+// environment. FC sets ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN
+// for every instance of a function that has a role (s.yaml's role), before
+// the process starts; without one, every request would fail with a 502.
+var ErrNoCredentials = errors.New("no OSS credentials: give the function a role (s.yaml role, " +
+	"whose STS credentials FC puts in ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN) or set " +
+	"OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (README, Deploy)")
+
+// CheckCredentials is ErrNoCredentials when Credentials would have no
+// source at all: no AccessKey pair and no role credentials from FC.
+func CheckCredentials(accessKeyID string, getenv func(string) string) error {
+	if accessKeyID == "" && getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" {
+		return ErrNoCredentials
+	}
+	return nil
+}
+
 // Upload describes the object to be written.
 type Upload struct {
 	Key         string

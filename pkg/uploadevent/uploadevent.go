@@ -248,6 +248,9 @@ func hasMeta(m map[string]string, name string) bool {
 // Build makes the handler from a validated configuration, once per
 // instance.
 func Build(cfg *config.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
+	if err := storage.CheckCredentials(cfg.AccessKeyID, getenv); err != nil {
+		return nil, err
+	}
 	store, err := storage.New(storage.Config{
 		Bucket:            cfg.Bucket,
 		Region:            cfg.Region,
