@@ -93,21 +93,12 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 	if err != nil {
 		return nil, nil, fmt.Errorf("token verifier: %w", err)
 	}
-	if err := storage.CheckCredentials(cfg.AccessKeyID, getenv); err != nil {
+	sc, err := cfg.Storage(getenv)
+	if err != nil {
 		verifier.Close()
 		return nil, nil, err
 	}
-	store, err := storage.New(storage.Config{
-		Bucket:            cfg.Bucket,
-		Region:            cfg.Region,
-		Endpoint:          cfg.Endpoint,
-		PathStyle:         cfg.PathStyle,
-		InternalEndpoint:  cfg.InternalEndpoint,
-		InternalPathStyle: cfg.InternalPathStyle,
-		Credentials:       storage.Credentials(cfg.AccessKeyID, cfg.AccessKeySecret, getenv),
-		ConnectTimeout:    cfg.OSSConnectTimeout,
-		RequestTimeout:    cfg.OSSRequestTimeout,
-	})
+	store, err := storage.New(sc)
 	if err != nil {
 		verifier.Close()
 		return nil, nil, err

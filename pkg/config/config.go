@@ -14,17 +14,39 @@ import (
 
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
+	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
 // Limits that come from OSS and FC, not from taste.
 const (
 	MaxPresignTTL = 7 * 24 * time.Hour // OSS V4 presigned URLs live at most 7 days
-	MaxPutBytes   = 5 << 30            // a single PutObject takes at most 5 GiB
+	MaxPutBytes   = storage.MaxPutSize // a single PutObject takes at most 5 GiB
 	// MaxDirectBytes keeps a direct upload, base64-encoded in FC's event
 	// (4/3 larger), well under FC's 32 MB synchronous request limit.
 	MaxDirectBytes = 20 << 20
 	MinHS256Secret = 32 // RFC 7518 §3.2: an HS256 key at least as long as the hash
 )
+
+// Storage is the OSS client configuration these settings describe, for
+// the broker and the inspector alike; getenv reaches the role credentials
+// FC puts in the environment. With no credential source at all it is
+// storage.ErrNoCredentials, a startup error that names the fix.
+func (c *Config) Storage(getenv func(string) string) (storage.Config, error) {
+	if err := storage.CheckCredentials(c.AccessKeyID, getenv); err != nil {
+		return storage.Config{}, err
+	}
+	return storage.Config{
+		Bucket:            c.Bucket,
+		Region:            c.Region,
+		Endpoint:          c.Endpoint,
+		PathStyle:         c.PathStyle,
+		InternalEndpoint:  c.InternalEndpoint,
+		InternalPathStyle: c.InternalPathStyle,
+		Credentials:       storage.Credentials(c.AccessKeyID, c.AccessKeySecret, getenv),
+		ConnectTimeout:    c.OSSConnectTimeout,
+		RequestTimeout:    c.OSSRequestTimeout,
+	}, nil
+}
 
 // Config is the broker's validated configuration.
 type Config struct {

@@ -248,20 +248,11 @@ func hasMeta(m map[string]string, name string) bool {
 // Build makes the handler from a validated configuration, once per
 // instance.
 func Build(cfg *config.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
-	if err := storage.CheckCredentials(cfg.AccessKeyID, getenv); err != nil {
+	sc, err := cfg.Storage(getenv)
+	if err != nil {
 		return nil, err
 	}
-	store, err := storage.New(storage.Config{
-		Bucket:            cfg.Bucket,
-		Region:            cfg.Region,
-		Endpoint:          cfg.Endpoint,
-		PathStyle:         cfg.PathStyle,
-		InternalEndpoint:  cfg.InternalEndpoint,
-		InternalPathStyle: cfg.InternalPathStyle,
-		Credentials:       storage.Credentials(cfg.AccessKeyID, cfg.AccessKeySecret, getenv),
-		ConnectTimeout:    cfg.OSSConnectTimeout,
-		RequestTimeout:    cfg.OSSRequestTimeout,
-	})
+	store, err := storage.New(sc)
 	if err != nil {
 		return nil, err
 	}
