@@ -101,9 +101,6 @@ func TestBrowser(t *testing.T) {
 	dev := startLocalMode(t,
 		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+t.TempDir(),
 		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret,
-		"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "OSS_ENDPOINT=", "ALLOWED_ORIGINS=", "UPLOAD_PREFIX=",
-		"ALLOWED_CONTENT_TYPES=", "JWT_HS256_SECRET=", "JWT_PUBLIC_KEY=", "JWT_JWKS_URL=", "JWT_JWKS=",
-		"JWT_ISSUER=", "JWT_AUDIENCE=", "FC_RUNTIME_API=",
 		// Upload callbacks on: the local OSS server calls the broker back.
 		"PUBLIC_BASE_URL=http://"+brokerAddr, "REJECTED_UPLOADS=")
 
@@ -215,10 +212,18 @@ func TestBrowser(t *testing.T) {
 
 // startLocalMode runs `broker -dev` and waits for its banner's demo page
 // line. The returned buffer holds everything it printed.
+// localModeClean clears what a developer's environment could bring into
+// a test's local mode; env given to startLocalMode comes after it.
+var localModeClean = []string{
+	"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "OSS_ENDPOINT=", "ALLOWED_ORIGINS=", "UPLOAD_PREFIX=",
+	"ALLOWED_CONTENT_TYPES=", "JWT_HS256_SECRET=", "JWT_PUBLIC_KEY=", "JWT_JWKS_URL=", "JWT_JWKS=",
+	"JWT_ISSUER=", "JWT_AUDIENCE=", "FC_RUNTIME_API=",
+}
+
 func startLocalMode(t *testing.T, env ...string) *lockedBuffer {
 	t.Helper()
 	cmd := exec.Command(binary(t), "-dev")
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), localModeClean...), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
