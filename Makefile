@@ -35,7 +35,7 @@ test: $(NPM_MODULES)
 	fi
 	@if [ ! -x .ci/node_modules/.bin/s ]; then \
 	  echo; \
-	  echo "!!! SKIPPED: the offline s deploy test (TestDeployOffline in pkg/syaml) did not run: it needs"; \
+	  echo "!!! SKIPPED: the offline s deploy test (TestDeployOffline in pkg/devtools/deploycheck) did not run: it needs"; \
 	  echo "!!! Node.js and npm (sudo apt-get install nodejs npm). .ci/run makes the skip a failure (OSSBROKER_REQUIRE_DEPLOY=1)."; \
 	  echo; \
 	fi
@@ -96,7 +96,7 @@ deploy-inspector:
 ## make smoke URL=<trigger URL> TOKEN=<JWT> [ORIGIN=<page origin>] [SMOKE_PREFIX=<the caller's prefix>]
 SMOKE_PREFIX ?= exampledir/
 smoke:
-	@$(GO) run ./pkg/smoke -url '$(URL)' -token '$(TOKEN)' -origin '$(ORIGIN)' -prefix '$(SMOKE_PREFIX)'
+	@$(GO) run ./pkg/devtools/smoke -url '$(URL)' -token '$(TOKEN)' -origin '$(ORIGIN)' -prefix '$(SMOKE_PREFIX)'
 
 $(GOBIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -107,29 +107,29 @@ lint: $(GOBIN)/staticcheck
 	$(GO) vet ./...
 	$(GOBIN)/staticcheck ./...
 
-## bench: Go benchmarks with allocations, then pkg/perf's path / floor table (README, Performance)
+## bench: Go benchmarks with allocations, then pkg/devtools/perf's path / floor table (README, Performance)
 bench:
 	@mkdir -p dist
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./... > dist/bench.txt || { cat dist/bench.txt; exit 1; }
 	@cat dist/bench.txt
 	@echo; echo "path / floor, $$(nproc) cores,$$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), $$($(GO) env GOVERSION):"
-	@$(GO) run ./pkg/perf/benchtable < dist/bench.txt
+	@$(GO) run ./pkg/devtools/perf/benchtable < dist/bench.txt
 
 ## load: 64 clients x 20 s of presigns and 64 KiB direct uploads against local mode, the bare handler
 ## and the Node.js baseline (loopback only), every stored upload read back; then the OSS/JWKS fault tests
 load:
-	cd pkg/perf/nodebaseline && npm ci --no-audit --no-fund
-	$(GO) run ./pkg/perf/loadgen -clients 64 -duration 20s
-	$(GO) test -count=1 -v -run '^Test(OSS|JWKS)' ./pkg/perf/
+	cd pkg/devtools/perf/nodebaseline && npm ci --no-audit --no-fund
+	$(GO) run ./pkg/devtools/perf/loadgen -clients 64 -duration 20s
+	$(GO) test -count=1 -v -run '^Test(OSS|JWKS)' ./pkg/devtools/perf/
 
 ## coldstart: median process start -> first response under the emulated FC runtime API, broker vs minimal fc.Start
 coldstart:
-	$(GO) run ./pkg/perf/coldstart -n 15
+	$(GO) run ./pkg/devtools/perf/coldstart -n 15
 
 ## peakrss: peak RSS of the compiled function for 1 to 32 MiB requests, with and without a token, under the
 ## emulated FC runtime API with FC_FUNCTION_MEMORY_SIZE=128 (README, Performance)
 peakrss:
-	$(GO) run ./pkg/perf/peakrss -n 3
+	$(GO) run ./pkg/devtools/perf/peakrss -n 3
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s). Go 1.26's fuzzer can end a run with a bare
 ## "context deadline exceeded" as FUZZTIME runs out (go.dev/issue/75804, fixed in Go 1.27): such a run,

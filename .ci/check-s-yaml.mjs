@@ -13,7 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = execFileSync(join(here, 'node_modules/.bin/s'), ['preview', '-o', 'json', '--silent'], {
   cwd: join(here, '..'),
   // The two required values (no defaults in s.yaml), set here so that s
-  // renders; pkg/syaml's deploy test proves s refuses without them.
+  // renders; pkg/devtools/deploycheck's deploy test proves s refuses without them.
   env: { ...process.env, HOME: process.env.S_HOME || '/tmp/ossbroker-s-home', NODE_ENV: 'test',
     OSS_BUCKET: 'examplebucket', JWT_JWKS_URL: 'https://login.example.com/.well-known/jwks.json' },
   stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,8 +24,8 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/ossbroker/ossbroker/pkg/fcemu"
-	"github.com/ossbroker/ossbroker/pkg/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 )
 
 const (

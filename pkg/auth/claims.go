@@ -9,7 +9,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/ossbroker/ossbroker/pkg/jsonstring"
+	"github.com/ossbroker/ossbroker/pkg/internal/jsonstring"
 )
 
 // tokenClaims decodes the payload once: the registered claims for

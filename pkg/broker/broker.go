@@ -15,7 +15,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/osscallback"
-	"github.com/ossbroker/ossbroker/pkg/requestid"
+	"github.com/ossbroker/ossbroker/pkg/internal/requestid"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 	"github.com/ossbroker/ossbroker/pkg/webhook"

@@ -32,7 +32,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/osscallback"
-	"github.com/ossbroker/ossbroker/pkg/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 	"github.com/ossbroker/ossbroker/pkg/webhook"

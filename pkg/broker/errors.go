@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/ossbroker/ossbroker/pkg/apierror"
+	"github.com/ossbroker/ossbroker/pkg/internal/apierror"
 )
 
 // apiError is a documented error: an HTTP status and a stable code.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
-	"github.com/ossbroker/ossbroker/pkg/requestid"
+	"github.com/ossbroker/ossbroker/pkg/internal/requestid"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 )

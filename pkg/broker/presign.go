@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
-	"github.com/ossbroker/ossbroker/pkg/jsonstring"
+	"github.com/ossbroker/ossbroker/pkg/internal/jsonstring"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/storage"

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/ossbroker/ossbroker/pkg/jsonstring"
+	"github.com/ossbroker/ossbroker/pkg/internal/jsonstring"
 )
 
 var presignBodies = []string{

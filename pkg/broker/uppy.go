@@ -8,7 +8,7 @@ import (
 	"strconv"
 
 	"github.com/ossbroker/ossbroker/pkg/inspect"
-	"github.com/ossbroker/ossbroker/pkg/requestid"
+	"github.com/ossbroker/ossbroker/pkg/internal/requestid"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 

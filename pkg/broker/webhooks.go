@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ossbroker/ossbroker/pkg/requestid"
+	"github.com/ossbroker/ossbroker/pkg/internal/requestid"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/webhook"
 )

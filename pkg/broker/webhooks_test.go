@@ -26,7 +26,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/broker"
 	"github.com/ossbroker/ossbroker/pkg/fchttp"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
-	"github.com/ossbroker/ossbroker/pkg/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/webhook"
 )

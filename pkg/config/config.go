@@ -117,7 +117,7 @@ type JWT struct {
 
 // Variables is every environment variable Load reads, and so every one a
 // deployment must be able to set: FC hands a function only the variables
-// s.yaml lists in environmentVariables, and pkg/syaml's test fails when
+// s.yaml lists in environmentVariables, and pkg/devtools/deploycheck's test fails when
 // that list and this one differ. config's own test fails when Load asks for
 // a name not listed here. A new setting goes in all three places.
 var Variables = append([]string{

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 
-	"github.com/ossbroker/ossbroker/pkg/jsonstring"
+	"github.com/ossbroker/ossbroker/pkg/internal/jsonstring"
 )
 
 // The fast path. Each function here either decodes its whole input exactly

@@ -1,6 +1,6 @@
 package fcevent
 
-import "github.com/ossbroker/ossbroker/pkg/jsonstring"
+import "github.com/ossbroker/ossbroker/pkg/internal/jsonstring"
 
 func appendStringPtr(dst []byte, s *string) []byte {
 	if s == nil {

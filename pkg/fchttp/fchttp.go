@@ -23,9 +23,9 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
-	"github.com/ossbroker/ossbroker/pkg/apierror"
+	"github.com/ossbroker/ossbroker/pkg/internal/apierror"
 	"github.com/ossbroker/ossbroker/pkg/fcevent"
-	"github.com/ossbroker/ossbroker/pkg/requestid"
+	"github.com/ossbroker/ossbroker/pkg/internal/requestid"
 )
 
 // DefaultMaxBodyBytes is FC3's limit for a synchronous request body (32 MB);

@@ -15,7 +15,7 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 
-	"github.com/ossbroker/ossbroker/pkg/requestid"
+	"github.com/ossbroker/ossbroker/pkg/internal/requestid"
 )
 
 // requestError is a bad event; it carries the status the caller gets.

@@ -13,8 +13,8 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
-	"github.com/ossbroker/ossbroker/pkg/apierror"
-	"github.com/ossbroker/ossbroker/pkg/requestid"
+	"github.com/ossbroker/ossbroker/pkg/internal/apierror"
+	"github.com/ossbroker/ossbroker/pkg/internal/requestid"
 )
 
 func ptr[T any](v T) *T { return &v }

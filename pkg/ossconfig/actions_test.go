@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
-	"github.com/ossbroker/ossbroker/pkg/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
@@ -17,7 +17,7 @@ import (
 // multipart on (uploads and multipart actions, then downloads) into the
 // local OSS server: every call the multipart and presign-get routes make
 // works under the prefix, and none outside it. (PostObject is authorized as
-// oss:PutObject; pkg/ossemu and pkg/storage test it.)
+// oss:PutObject; pkg/devtools/ossemu and pkg/storage test it.)
 func TestRouteActionsInEmulator(t *testing.T) {
 	doc, err := ossconfig.JSON(ossconfig.RAMPolicy(bucket, "exampledir/", slices.Concat(ossconfig.BrokerActions, ossconfig.MultipartActions)).
 		Allow(bucket, "exampledir/", ossconfig.DownloadActions...))

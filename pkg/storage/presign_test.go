@@ -14,7 +14,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
-	"github.com/ossbroker/ossbroker/pkg/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 )
 
 // sdkHeaderName is how the broker wrote the SDK's SignedHeaders names

@@ -18,7 +18,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
-	"github.com/ossbroker/ossbroker/pkg/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
