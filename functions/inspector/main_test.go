@@ -25,9 +25,9 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 
 	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
-	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/uploadevent"
 	"github.com/ossbroker/ossbroker/pkg/webhook"
 )

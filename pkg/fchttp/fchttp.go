@@ -23,8 +23,8 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
-	"github.com/ossbroker/ossbroker/pkg/internal/apierror"
 	"github.com/ossbroker/ossbroker/pkg/fcevent"
+	"github.com/ossbroker/ossbroker/pkg/internal/apierror"
 	"github.com/ossbroker/ossbroker/pkg/internal/requestid"
 )
 

@@ -39,9 +39,9 @@ import (
 	"time"
 
 	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu"
-	"github.com/ossbroker/ossbroker/pkg/fchttp"
 	"github.com/ossbroker/ossbroker/pkg/devtools/perf/fixture"
 	"github.com/ossbroker/ossbroker/pkg/devtools/perf/load"
+	"github.com/ossbroker/ossbroker/pkg/fchttp"
 )
 
 func main() {
