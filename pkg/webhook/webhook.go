@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -47,11 +46,11 @@ var (
 	ErrStale        = errors.New("webhook: timestamp outside the tolerance")
 )
 
-var nameRE = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
-
 // ValidName reports whether name may name a source: 1-64 of [a-z0-9-]. It
 // becomes a key segment and a URL path segment as is.
-func ValidName(name string) bool { return nameRE.MatchString(name) }
+func ValidName(name string) bool {
+	return bytesIn(name, 64, func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' })
+}
 
 // Source is a configured sender. Its key never appears in String, GoString,
 // fmt's %v or a log value.
@@ -299,10 +298,28 @@ func fresh(t, now time.Time, tol time.Duration) error {
 	return nil
 }
 
-var idRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+// SafeID reports whether id may be used as the event id segment of a key:
+// 1-128 of [A-Za-z0-9_-].
+func SafeID(id string) bool {
+	return bytesIn(id, 128, func(c byte) bool {
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+	})
+}
 
-// SafeID reports whether id may be used as the event id segment of a key.
-func SafeID(id string) bool { return idRE.MatchString(id) }
+// bytesIn reports whether s is 1 to maxLen bytes, each in the class. A
+// loop, not a regexp: compiling bounded repetitions cost every cold start
+// more than a millisecond of package init.
+func bytesIn(s string, maxLen int, in func(byte) bool) bool {
+	if len(s) == 0 || len(s) > maxLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !in(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // BodyID is the id of a delivery whose scheme gives none: the lowercase hex
 // SHA-256 of the body.
