@@ -160,7 +160,7 @@ func (p *presigner) presign(cr credentials.Credentials, u *Upload, now, expires 
 	if u.Key == "" {
 		return Presigned{}, errors.New("empty key")
 	}
-	if expires.After(time.Now().Add(maxPresignExpiry)) {
+	if expires.After(now.Add(maxPresignExpiry)) {
 		return Presigned{}, errExpiryTooLong
 	}
 	now = now.UTC()

@@ -213,3 +213,35 @@ func TestPresignLimits(t *testing.T) {
 		t.Error("an endpoint without a host was accepted")
 	}
 }
+
+// TestPresignLimitFromItsClock: the 7-day bound counts from the clock the
+// URL is signed at (the Client's), not from the machine's.
+func TestPresignLimitFromItsClock(t *testing.T) {
+	c, err := New(Config{Bucket: "examplebucket", Region: "cn-hangzhou", Endpoint: "http://127.0.0.1:1",
+		Credentials: credentials.NewStaticCredentialsProvider("id", "secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		ttl  time.Duration
+		ok   bool
+	}{
+		{"past clock, 7 days", time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC), maxPresignExpiry, true},
+		{"past clock, 7 days and a second", time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC), maxPresignExpiry + time.Second, false},
+		{"clock 30 days ahead, an hour", time.Now().Add(30 * 24 * time.Hour), time.Hour, true},
+		{"clock 30 days ahead, 7 days", time.Now().Add(30 * 24 * time.Hour), maxPresignExpiry, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.now = func() time.Time { return tc.now }
+			ps, err := c.PresignPut(context.Background(), Upload{Key: "exampledir/a", ContentType: "text/plain"}, tc.ttl)
+			if (err == nil) != tc.ok {
+				t.Fatalf("err %v, want ok %v", err, tc.ok)
+			}
+			if err == nil && !ps.Expires.Equal(tc.now.Add(tc.ttl).Truncate(time.Second)) {
+				t.Errorf("expires %v, want %v", ps.Expires, tc.now.Add(tc.ttl).Truncate(time.Second))
+			}
+		})
+	}
+}
