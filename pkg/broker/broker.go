@@ -275,7 +275,7 @@ func (b *Broker) storageError(ctx context.Context, err error) *apiError {
 		return errorf(http.StatusBadRequest, "invalid_request", "Content-MD5 does not match the body")
 	case errors.Is(err, storage.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return errorf(http.StatusGatewayTimeout, "storage_unavailable", "storage did not answer in time")
-	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, storage.ErrCredentials):
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, storage.ErrCredentialsUnavailable):
 		return errorf(http.StatusBadGateway, "storage_unavailable", "storage is unavailable")
 	default:
 		return errInternal

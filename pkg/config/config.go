@@ -30,7 +30,7 @@ const (
 // Storage is the OSS client configuration these settings describe, for
 // the broker and the inspector alike; getenv reaches the role credentials
 // FC puts in the environment. With no credential source at all it is
-// storage.ErrNoCredentials, a startup error that names the fix.
+// storage.ErrCredentialsNotConfigured, a startup error that names the fix.
 func (c *Config) Storage(getenv func(string) string) (storage.Config, error) {
 	if err := storage.CheckCredentials(c.AccessKeyID, getenv); err != nil {
 		return storage.Config{}, err

@@ -82,7 +82,7 @@ func (c *Client) capExpiry(ctx context.Context, expires time.Time) (time.Time, e
 	expires = expires.Truncate(time.Second)
 	cr, err := c.creds.GetCredentials(ctx)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: %w", ErrCredentials, err)
+		return time.Time{}, fmt.Errorf("%w: %w", ErrCredentialsUnavailable, err)
 	}
 	if cr.Expires != nil && cr.Expires.Before(expires) {
 		expires = cr.Expires.Truncate(time.Second)

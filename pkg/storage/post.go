@@ -63,7 +63,7 @@ func (c *Client) PresignPost(ctx context.Context, u PostUpload, ttl time.Duratio
 	expires := now.Add(ttl).Truncate(time.Second)
 	cr, err := c.creds.GetCredentials(ctx)
 	if err != nil || cr.AccessKeyID == "" || cr.AccessKeySecret == "" {
-		return PostForm{}, fmt.Errorf("presign post %q: %w", u.Key, ErrCredentials)
+		return PostForm{}, fmt.Errorf("presign post %q: %w", u.Key, ErrCredentialsUnavailable)
 	}
 	if cr.Expires != nil && cr.Expires.Before(expires) {
 		expires = cr.Expires.Truncate(time.Second)

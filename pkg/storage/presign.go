@@ -155,7 +155,7 @@ var scratchPool = sync.Pool{New: func() any {
 // AdditionalHeaders additionalHeaders.
 func (p *presigner) presign(cr credentials.Credentials, u *Upload, now, expires time.Time) (Presigned, error) {
 	if cr.AccessKeyID == "" || cr.AccessKeySecret == "" {
-		return Presigned{}, ErrCredentials
+		return Presigned{}, ErrCredentialsUnavailable
 	}
 	if u.Key == "" {
 		return Presigned{}, errors.New("empty key")

@@ -31,7 +31,9 @@ var (
 	ErrBadDigest   = errors.New("content-md5 does not match the body")
 	ErrTimeout     = errors.New("storage timed out")
 	ErrUnavailable = errors.New("storage unavailable")
-	ErrCredentials = errors.New("no storage credentials")
+	// ErrCredentialsUnavailable: a request found no credentials to sign
+	// with (the provider had none or failed); the broker answers 502.
+	ErrCredentialsUnavailable = errors.New("no storage credentials")
 )
 
 // Config describes the bucket and how to reach it.
@@ -143,24 +145,24 @@ func Credentials(accessKeyID, accessKeySecret string, getenv func(string) string
 				SecurityToken:   getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
 			}, nil
 		}
-		return credentials.Credentials{}, ErrCredentials
+		return credentials.Credentials{}, ErrCredentialsUnavailable
 	})
 }
 
-// ErrNoCredentials is the startup error of a function that could sign
-// nothing: no AccessKey pair configured and no role credentials in the
+// ErrCredentialsNotConfigured is the startup error of a function that could
+// sign nothing: no AccessKey pair configured and no role credentials in the
 // environment. FC sets ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN
 // for every instance of a function that has a role (s.yaml's role), before
 // the process starts; without one, every request would fail with a 502.
-var ErrNoCredentials = errors.New("no OSS credentials: give the function a role (s.yaml role, " +
+var ErrCredentialsNotConfigured = errors.New("no OSS credentials: give the function a role (s.yaml role, " +
 	"whose STS credentials FC puts in ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN) or set " +
 	"OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (README, Deploy)")
 
-// CheckCredentials is ErrNoCredentials when Credentials would have no
-// source at all: no AccessKey pair and no role credentials from FC.
+// CheckCredentials is ErrCredentialsNotConfigured when Credentials would
+// have no source at all: no AccessKey pair and no role credentials from FC.
 func CheckCredentials(accessKeyID string, getenv func(string) string) error {
 	if accessKeyID == "" && getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" {
-		return ErrNoCredentials
+		return ErrCredentialsNotConfigured
 	}
 	return nil
 }
@@ -239,15 +241,15 @@ func (c *Client) PresignPut(ctx context.Context, u Upload, ttl time.Duration) (P
 	expires := now.Add(ttl).Truncate(time.Second)
 	cr, err := c.creds.GetCredentials(ctx)
 	if err != nil {
-		return Presigned{}, fmt.Errorf("presign %q: %w: %w", u.Key, ErrCredentials, err)
+		return Presigned{}, fmt.Errorf("presign %q: %w: %w", u.Key, ErrCredentialsUnavailable, err)
 	}
 	if cr.Expires != nil && cr.Expires.Before(expires) {
 		expires = cr.Expires.Truncate(time.Second)
 	}
 	ps, err := c.presign.presign(cr, &u, now, expires)
 	if err != nil {
-		if errors.Is(err, ErrCredentials) {
-			return Presigned{}, fmt.Errorf("presign %q: %w", u.Key, ErrCredentials)
+		if errors.Is(err, ErrCredentialsUnavailable) {
+			return Presigned{}, fmt.Errorf("presign %q: %w", u.Key, ErrCredentialsUnavailable)
 		}
 		return Presigned{}, fmt.Errorf("presign %q: %w: %w", u.Key, ErrUnavailable, err)
 	}
@@ -326,8 +328,8 @@ func classify(err error) error {
 			return fmt.Errorf("%w: %s", ErrUnavailable, detail)
 		}
 	}
-	if errors.Is(err, ErrCredentials) {
-		return ErrCredentials
+	if errors.Is(err, ErrCredentialsUnavailable) {
+		return ErrCredentialsUnavailable
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {

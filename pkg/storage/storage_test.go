@@ -172,7 +172,7 @@ func TestCredentialsFromInvocation(t *testing.T) {
 		t.Fatalf("put with STS: %+v %v", obj, err)
 	}
 	// Without an invocation context, nor environment: a clear error.
-	if _, err := c.PresignPut(context.Background(), storage.Upload{Key: "exampledir/x", ContentType: "text/plain"}, time.Minute); !errors.Is(err, storage.ErrCredentials) {
+	if _, err := c.PresignPut(context.Background(), storage.Upload{Key: "exampledir/x", ContentType: "text/plain"}, time.Minute); !errors.Is(err, storage.ErrCredentialsUnavailable) {
 		t.Fatalf("no credentials: %v", err)
 	}
 }
