@@ -148,11 +148,12 @@
 // network at start (only `JWT_JWKS_URL` fetches at cold start, bounded by 3 s and by a 5 s start-up context;
 // a failed fetch does not stop start-up).
 //
-//	binary                                                   size     cold start median (15 runs)  min     max
-//	./functions/broker                                       8.6 MiB  3.5 ms                       2.9 ms  4.5 ms
-//	./pkg/devtools/perf/coldstart/minimal (fc.Start + a 200 handler)  5.9 MiB  2.5 ms                       2.3 ms  3.1 ms
+//	binary                                                      cold start median (15 runs)  min     max
+//	./functions/broker                                          3.5 ms                       2.9 ms  4.5 ms
+//	./pkg/devtools/perf/coldstart/minimal (fc.Start + a 200 handler)  2.5 ms                       2.3 ms  3.1 ms
 //
-// The broker answers its first request 1.0 ms after the minimal function does.
+// The broker answers its first request 1.0 ms after the minimal function does. Binary sizes change with every
+// dependency, so none is quoted here: make coldstart prints each binary's size next to its times.
 //
 // # Peak memory (make peakrss)
 //
