@@ -513,7 +513,7 @@ func TestNoDoubleVerdicts(t *testing.T) {
 		str := func(s string) *string { return &s }
 		size := 100
 		gone := events.OssEvent{Events: []*events.OssEventRecord{{
-			EventName: str("oss:ObjectCreated:PutObject"),
+			EventName: str("ObjectCreated:PutObject"),
 			Oss: &events.Oss{Bucket: &events.Bucket{Name: str(bucket)},
 				Object: &events.Object{Key: str(key), ETag: str("0123456789ABCDEF0123456789ABCDEF"), Size: &size,
 					ObjectMeta: &events.ObjectMeta{MimeType: str("image/png")}}},
@@ -562,12 +562,12 @@ func TestSkipsWhatIsNotOurs(t *testing.T) {
 	}
 	e.nextDone(t) // its own trigger event: skipped
 	cases := []*events.OssEventRecord{
-		rec("oss:ObjectCreated:PutObject", "otherbucket", prefix+"a.png"),
-		rec("oss:ObjectCreated:PutObject", bucket, "elsewhere/a.png"),
-		rec("oss:ObjectCreated:PutObject", bucket, prefix+"folder/"),
-		rec("oss:ObjectRemoved:DeleteObject", bucket, prefix+"a.png"),
-		rec("oss:ObjectCreated:UploadPart", bucket, prefix+"a.png"),
-		rec("oss:ObjectCreated:PutObject", bucket, hook),
+		rec("ObjectCreated:PutObject", "otherbucket", prefix+"a.png"),
+		rec("ObjectCreated:PutObject", bucket, "elsewhere/a.png"),
+		rec("ObjectCreated:PutObject", bucket, prefix+"folder/"),
+		rec("ObjectRemoved:DeleteObject", bucket, prefix+"a.png"),
+		rec("ObjectCreated:UploadPart", bucket, prefix+"a.png"),
+		rec("ObjectCreated:PutObject", bucket, hook),
 		nil,
 	}
 	out, ferr := e.invoke(t, events.OssEvent{Events: cases})

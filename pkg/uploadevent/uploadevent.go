@@ -49,7 +49,10 @@ import (
 
 // Events are the OSS events the inspector acts on: the writes the broker's
 // routes cause (presigned PUT and direct upload, PostObject form,
-// multipart complete). s.yaml's trigger subscribes to exactly these.
+// multipart complete), spelled as a trigger configuration names them.
+// s.yaml's trigger subscribes to exactly these. The events FC delivers
+// name them without the "oss:" prefix (eventName ObjectCreated:PutObject);
+// see [EventName].
 var Events = []string{
 	"oss:ObjectCreated:PutObject",
 	"oss:ObjectCreated:PostObject",
@@ -166,7 +169,7 @@ func (h *Handler) one(ctx context.Context, rec *events.OssEventRecord) (Outcome,
 	}
 	etag := strings.ToUpper(strings.Trim(str(obj.ETag), `"`))
 	maxSize := h.cfg.MaxSize
-	if name == "oss:ObjectCreated:CompleteMultipartUpload" && h.cfg.MaxMultipartSize > 0 {
+	if EventName(name) == "ObjectCreated:CompleteMultipartUpload" && h.cfg.MaxMultipartSize > 0 {
 		maxSize = h.cfg.MaxMultipartSize
 	}
 
@@ -225,9 +228,16 @@ func (h *Handler) verdict(ctx context.Context, bucket, key string, maxSize int64
 	return h.cfg.Inspector.Inspect(ctx, inspect.Request{Bucket: bucket, Key: key, MaxSize: maxSize})
 }
 
+// EventName is the eventName an event record carries for the trigger
+// configuration's event name e: e without its "oss:" prefix.
+func EventName(e string) string { return strings.TrimPrefix(e, "oss:") }
+
+// isEvent reports whether a record's eventName is one of [Events]. The
+// configuration's prefixed spelling is accepted too: FC does not send it,
+// and it means the same event.
 func isEvent(name string) bool {
 	for _, e := range Events {
-		if e == name {
+		if EventName(e) == EventName(name) {
 			return true
 		}
 	}

@@ -5,20 +5,19 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
-
-	"github.com/aliyun/fc-runtime-go-sdk/events"
 )
 
 // EventTrigger is a local OSS trigger: after a write whose event name
 // matches Events and whose key has Prefix and Suffix, the server hands the
-// OSS event JSON, in FC's events.OssEvent shape (one record), to Deliver.
+// OSS event JSON, in the shape FC documents (one record; the SDK's
+// events.OssEvent), to Deliver.
 // OSS sends events asynchronously and independently of the write's answer
 // (and of its callback): Deliver must not block; fcemu.Async.Submit is
 // the intended one, which invokes the function named by the trigger and
 // retries failures as FC does.
 type EventTrigger struct {
-	// Events are OSS event names such as oss:ObjectCreated:PutObject;
+	// Events are event names as a trigger configuration spells them
+	// (triggerConfig.events in s.yaml), such as oss:ObjectCreated:PutObject;
 	// oss:ObjectCreated:* matches every ObjectCreated event.
 	Events         []string
 	Prefix, Suffix string
@@ -41,16 +40,18 @@ func (t *EventTrigger) matches(name, key string) bool {
 }
 
 // emit sends the ObjectCreated:<op> event of the committed object m to
-// every matching trigger.
+// every matching trigger. Triggers name events as the trigger
+// configuration does (oss:ObjectCreated:PutObject); the event itself names
+// them without the prefix, as FC delivers them.
 func (s *Server) emit(r *http.Request, m *objMeta, reqID, op string) {
 	if len(s.cfg.Triggers) == 0 {
 		return
 	}
-	name := "oss:ObjectCreated:" + op
+	name := "ObjectCreated:" + op
 	var body []byte
 	for i := range s.cfg.Triggers {
 		t := &s.cfg.Triggers[i]
-		if !t.matches(name, m.Key) {
+		if !t.matches("oss:"+name, m.Key) {
 			continue
 		}
 		if body == nil {
@@ -60,43 +61,74 @@ func (s *Server) emit(r *http.Request, m *objMeta, reqID, op string) {
 	}
 }
 
+// The event's JSON, key for key and type for type as FC documents it (the
+// SDK's events.OssEvent decodes it, but encodes eventTime without its
+// fixed milliseconds and absent fields as null).
+type (
+	ossEvent struct {
+		Events []ossRecord `json:"events"`
+	}
+	ossRecord struct {
+		EventName         string  `json:"eventName"`
+		EventSource       string  `json:"eventSource"`
+		EventTime         string  `json:"eventTime"`
+		EventVersion      string  `json:"eventVersion"`
+		Oss               ossBody `json:"oss"`
+		Region            string  `json:"region"`
+		RequestParameters struct {
+			SourceIPAddress string `json:"sourceIPAddress"`
+		} `json:"requestParameters"`
+		ResponseElements struct {
+			RequestID string `json:"requestId"`
+		} `json:"responseElements"`
+		UserIdentity struct {
+			PrincipalID string `json:"principalId"`
+		} `json:"userIdentity"`
+	}
+	ossBody struct {
+		Bucket struct {
+			Arn           string `json:"arn"`
+			Name          string `json:"name"`
+			OwnerIdentity string `json:"ownerIdentity"`
+			VirtualBucket string `json:"virtualBucket"`
+		} `json:"bucket"`
+		Object struct {
+			DeltaSize  int64  `json:"deltaSize"`
+			ETag       string `json:"eTag"`
+			Key        string `json:"key"`
+			ObjectMeta struct {
+				MimeType string `json:"mimeType"`
+			} `json:"objectMeta"`
+			Size int64 `json:"size"`
+		} `json:"object"`
+		OssSchemaVersion string `json:"ossSchemaVersion"`
+		RuleID           string `json:"ruleId"`
+	}
+)
+
+// EventTimeFormat is how an OSS event writes eventTime: UTC, always three
+// fractional digits.
+const EventTimeFormat = "2006-01-02T15:04:05.000Z"
+
 func (s *Server) eventJSON(r *http.Request, m *objMeta, reqID, name string) []byte {
 	ip := r.RemoteAddr
 	if h, _, err := net.SplitHostPort(ip); err == nil {
 		ip = h
 	}
-	str := func(v string) *string { return &v }
-	size := int(m.Size)
-	now := s.now().UTC().Truncate(time.Millisecond)
-	ev := events.OssEvent{Events: []*events.OssEventRecord{{
-		EventName:    str(name),
-		EventSource:  str("acs:oss"),
-		EventTime:    &now,
-		EventVersion: str("1.0"),
-		Oss: &events.Oss{
-			Bucket: &events.Bucket{
-				Arn:           str("acs:oss:" + s.cfg.Region + ":" + AccountID + ":" + m.Bucket),
-				Name:          str(m.Bucket),
-				OwnerIdentity: str(AccountID),
-			},
-			Object: &events.Object{
-				DeltaSize:  &size,
-				ETag:       str(strings.Trim(m.ETag, `"`)),
-				Key:        str(m.Key),
-				ObjectMeta: &events.ObjectMeta{MimeType: str(m.ContentType)},
-				Size:       &size,
-			},
-			OssSchemaVersion: str("1.0"),
-			RuleID:           str("ossemu-local-trigger"),
-		},
-		Region:            str(s.cfg.Region),
-		RequestParameters: &events.RequestParameters{SourceIPAddress: str(ip)},
-		ResponseElements:  &events.ResponseElements{RequestID: str(reqID)},
-		UserIdentity:      &events.UserIdentity{PrincipalID: str(AccountID)},
-	}}}
-	b, err := json.Marshal(ev)
+	rec := ossRecord{EventName: name, EventSource: "acs:oss", EventTime: s.now().UTC().Format(EventTimeFormat),
+		EventVersion: "1.0", Region: s.cfg.Region}
+	b := &rec.Oss.Bucket
+	b.Arn, b.Name, b.OwnerIdentity = "acs:oss:"+s.cfg.Region+":"+AccountID+":"+m.Bucket, m.Bucket, AccountID
+	o := &rec.Oss.Object
+	o.DeltaSize, o.ETag, o.Key, o.Size = m.Size, strings.Trim(m.ETag, `"`), m.Key, m.Size
+	o.ObjectMeta.MimeType = m.ContentType
+	rec.Oss.OssSchemaVersion, rec.Oss.RuleID = "1.0", "ossemu-local-trigger"
+	rec.RequestParameters.SourceIPAddress = ip
+	rec.ResponseElements.RequestID = reqID
+	rec.UserIdentity.PrincipalID = AccountID
+	out, err := json.Marshal(ossEvent{Events: []ossRecord{rec}})
 	if err != nil {
 		panic("ossemu: event: " + err.Error())
 	}
-	return b
+	return out
 }
