@@ -77,6 +77,9 @@ func (d *decoder) requestContext(c *events.HTTPTriggerRequestContext, st *eventS
 			return once(&seen, 1<<5) && d.stringPtr(&c.Time, &st.time)
 		case "timeEpoch":
 			return once(&seen, 1<<6) && d.stringPtr(&c.TimeEpoch, &st.timeEpoch)
+		case "triggerId": // in FC's sample events; the SDK has no field for it
+			var ignored string
+			return once(&seen, 1<<7) && d.string(&ignored)
 		}
 		return false
 	})

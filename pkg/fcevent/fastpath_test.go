@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
+
+	"github.com/ossbroker/ossbroker/pkg/devtools/docsamples"
 )
 
 // TypicalEvent and TypicalResponse are what FC sends, or the local emulator
@@ -30,6 +32,9 @@ func TestFastPath(t *testing.T) {
 		fast bool
 	}{
 		{TypicalEvent, true},
+		{string(docsamples.Read("fc3-http-event-template.json")), true},
+		{`{"requestContext":{"triggerId":"a","triggerId":"b"}}`, false},
+		{`{"requestContext":{"triggerId":1}}`, false},
 		{"\t\n\r {\n\"version\"\t:\r\"v1\"\n,\"headers\" : { \"a\" : \"b\" , \"c\":\"d\" } , \"requestContext\" : { \"http\" : { } } }\n", true},
 		{`{}`, true},
 		{`{"headers":{},"queryParameters":{}}`, true},

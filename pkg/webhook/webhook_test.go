@@ -75,7 +75,12 @@ func header(kv ...string) http.Header {
 
 // TestPublishedVectors checks the two vectors the senders publish: the
 // Standard Webhooks libraries' test message and GitHub's documentation
-// example ("It's a Secret to Everybody" / "Hello, World!").
+// example ("It's a Secret to Everybody" / "Hello, World!"). The Standard
+// Webhooks vector is the "sign function works" case of
+// github.com/standard-webhooks/standard-webhooks,
+// libraries/javascript/src/webhook.test.ts (commit 10d3e46d720c): key,
+// msgId, timestamp, payload and expected signature, verified here and
+// produced by Sign, the notifications' signer.
 func TestPublishedVectors(t *testing.T) {
 	ts := time.Unix(1614265330, 0)
 	std := source(t, webhook.Standard, stdSecret)
@@ -89,6 +94,10 @@ func TestPublishedVectors(t *testing.T) {
 	}
 	if ev.ID != "msg_p5jXN8AQM9LWM0D4loKWxJek" || ev.IDFromBody || !ev.Timestamp.Equal(ts) {
 		t.Fatalf("standard vector event: %+v", ev)
+	}
+	if sig, err := std.Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, []byte(`{"test": 2432232314}`)); err != nil ||
+		sig != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" {
+		t.Fatalf("Sign of the standard vector: %q, %v", sig, err)
 	}
 
 	// GitHub's example secret is shorter than MinSecret, so it cannot be

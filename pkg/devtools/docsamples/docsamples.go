@@ -33,6 +33,10 @@ var Samples = []Sample{
 		Source: fc3 + ", src/subCommands/trigger-template/event-template/oss.json"},
 	{File: "fc3-http-event-template.json", Format: "FC3 HTTP trigger event (events.HTTPTriggerEvent)",
 		Source: fc3 + ", src/subCommands/trigger-template/event-template/http.json"},
+	{File: "fc-runtime-api-client-consts.go.txt", Format: "FC runtime API headers (x-fc-request-id etc.) and API version",
+		Source: sdk + ", fc/runtime_api_client.go, its const block (lines 17-51)"},
+	{File: "fc-http-trigger-response.go.txt", Format: "FC3 HTTP trigger response (events.HTTPTriggerResponse)",
+		Source: sdk + ", events/README_HTTP_TRIGGER.md, the Go block under \"输出\""},
 }
 
 // Read returns the bytes of the sample file name; it panics on a name not
