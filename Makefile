@@ -9,12 +9,12 @@ BENCHTIME ?= 1s
 
 ## run: local mode, broker + local OSS server, no cloud account
 run:
-	$(GO) run ./functions/broker -dev
+	$(GO) run ./pkg/devtools/localmode
 
 # The npm folders of the tests that run Node (the browser tests, and .ci's pinned Serverless Devs CLI for
 # the offline s deploy test, the Standard Webhooks library the inspector test runs); each is installed (npm ci) when its lock file is newer than its node_modules,
 # and only where npm is installed (the tests then skip, saying so).
-NPM_DIRS    := .ci functions/broker/webtest functions/broker/webtest/uppy5 functions/broker/webtest/uppy6 functions/inspector/verifytest
+NPM_DIRS    := .ci pkg/devtools/localmode/webtest pkg/devtools/localmode/webtest/uppy5 pkg/devtools/localmode/webtest/uppy6 functions/inspector/verifytest
 NPM_MODULES := $(addsuffix /node_modules/.package-lock.json,$(NPM_DIRS))
 
 ## test: every Go test (unit, integration over loopback, compiled-binary FC runtime test, and the
@@ -24,7 +24,7 @@ test: $(NPM_MODULES)
 	$(GO) test -race -count=1 ./...
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo; \
-	  echo "!!! SKIPPED: the real-browser tests (TestBrowser, TestUppy, TestReadmeSnippets in functions/broker)"; \
+	  echo "!!! SKIPPED: the real-browser tests (TestBrowser, TestUppy, TestReadmeSnippets in pkg/devtools/localmode)"; \
 	  echo "!!! did not run: Chromium is not installed. Install it with: sudo apt-get install chromium"; \
 	  echo "!!! .ci/run installs it and turns this skip into a failure (OSSBROKER_REQUIRE_BROWSER=1)."; \
 	  echo; \
@@ -45,9 +45,9 @@ test: $(NPM_MODULES)
 	  echo "npm ci in $*"; (cd $* && npm ci --no-audit --no-fund --loglevel=error); \
 	else echo "npm is not installed: not installing $*'s modules"; fi
 
-## test-browser: only the real-browser test, verbose (screenshot in functions/broker/webtest/out/)
+## test-browser: only the real-browser test, verbose (screenshot in pkg/devtools/localmode/webtest/out/)
 test-browser:
-	$(GO) test -count=1 -v -run '^TestBrowser$$' ./functions/broker
+	$(GO) test -count=1 -v -run '^TestBrowser$$' ./pkg/devtools/localmode
 
 ## build: the FC3 code package, dist/code/ holding only the binary main (linux/amd64, static)
 build:

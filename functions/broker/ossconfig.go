@@ -3,12 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
+	"github.com/ossbroker/ossbroker/pkg/assemble"
 	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
-	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
 
 // printOSSConfig is -print-ram-policy and -print-bucket-cors: the OSS-side
@@ -26,7 +25,7 @@ func printOSSConfig(stdout, stderr io.Writer, load func() (*config.Config, error
 	}
 	var doc any
 	if ram {
-		doc = ramPolicy(cfg)
+		doc = assemble.BrokerPolicy(cfg)
 	} else {
 		c, err := ossconfig.BucketCORS(cfg.AllowedOrigins)
 		if err != nil {
@@ -44,38 +43,6 @@ func printOSSConfig(stdout, stderr io.Writer, load func() (*config.Config, error
 		return 1
 	}
 	return 0
-}
-
-// ramPolicy is the least privilege for the routes cfg enables: uploads
-// (PutObject, plus ListParts and AbortMultipartUpload when multipart is on,
-// i.e. a handle secret is configured) and, in a statement of its own,
-// presigned downloads (GetObject), both under the prefix; with
-// PUBLIC_BASE_URL, inspection's GetObject and the verdict's DeleteObject or
-// PutObjectTagging, under the prefix too. A route that
-// needs more adds its statement here when it is enabled (Policy.Allow).
-func ramPolicy(cfg *config.Config) ossconfig.Policy {
-	actions := ossconfig.BrokerActions
-	if cfg.Multipart.HandleSecret != nil {
-		actions = slices.Concat(actions, ossconfig.MultipartActions)
-	}
-	p := ossconfig.RAMPolicy(cfg.Bucket, cfg.Prefix.Pattern(), actions)
-	if cfg.AllowDownloads {
-		p = p.Allow(cfg.Bucket, cfg.Prefix.Pattern(), ossconfig.DownloadActions...)
-	}
-	if cfg.Callbacks.Enabled() {
-		// Upload inspection reads each upload's first bytes and deletes or
-		// tags a rejected one (pkg/inspect), on the prefix.
-		p = p.Allow(cfg.Bucket, cfg.Prefix.Pattern(), slices.Concat(ossconfig.InspectActions, ossconfig.VerdictActions[cfg.Callbacks.RejectAction])...)
-	}
-	if len(cfg.Webhooks.Sources) > 0 {
-		// POST /v1/webhooks/{source} HEADs an event already stored, to tell
-		// a redelivery from a conflict: GetObject on the webhooks folder
-		// only (pkg/broker/webhooks.go).
-		if folder, err := webhook.FolderFor(cfg.Prefix); err == nil {
-			p = p.Allow(cfg.Bucket, folder, "oss:GetObject")
-		}
-	}
-	return p
 }
 
 // printLifecycle is -print-bucket-lifecycle: the bucket lifecycle rule

@@ -82,21 +82,6 @@ func TestPrintOSSConfig(t *testing.T) {
 	}
 }
 
-func TestPageOrigins(t *testing.T) {
-	for addr, want := range map[string]string{
-		"127.0.0.1:9000":   "http://127.0.0.1:9000 http://localhost:9000",
-		"localhost:9000":   "http://127.0.0.1:9000 http://localhost:9000",
-		":9000":            "http://127.0.0.1:9000 http://localhost:9000",
-		"[::1]:9000":       "http://127.0.0.1:9000 http://localhost:9000 http://[::1]:9000",
-		"192.0.2.10:9000":  "http://192.0.2.10:9000",
-		"dev.example:9000": "http://dev.example:9000",
-	} {
-		if got := strings.Join(pageOrigins(addr), " "); got != want {
-			t.Errorf("pageOrigins(%q) = %q, want %q", addr, got, want)
-		}
-	}
-}
-
 // TestPrintRAMPolicyWebhooks: with WEBHOOK_SOURCES the policy adds
 // oss:GetObject on the webhooks folder only (the route HEADs an event that
 // is already stored); the upload statement is unchanged.

@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossbroker/ossbroker/pkg/assemble"
 	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/fchttp"
 )
 
 // TestRefusedBodiesCostNothing sweeps every route of the deployed wiring
-// (build + fchttp.Handler, fed event bytes as the SDK feeds them) with a
+// (assemble.Broker + fchttp.Handler, fed event bytes as the SDK feeds them) with a
 // 6 MiB body (over every route's limit), in base64 and as a plain string, without and with a valid
 // token. Whatever the route refuses (no token, unknown route or source,
 // wrong method, a body over the route's limit) must be refused without
@@ -36,7 +37,7 @@ func TestRefusedBodiesCostNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	h, closeFn, err := build(context.Background(), cfg, log, getenv, nil)
+	h, closeFn, err := assemble.Broker(context.Background(), cfg, log, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,13 +73,22 @@ func TestStartupWarnsWithoutIssuerAudience(t *testing.T) {
 	}
 }
 
-// TestStartupErrorRedactsEndpoint: the compiled function refuses an
+// TestStartupErrorRedactsEndpoint: the compiled function (and local mode) refuses an
 // OSS_ENDPOINT with credentials in it, naming the variable, and neither its
 // stderr nor -print-ram-policy's shows them.
 func TestStartupErrorRedactsEndpoint(t *testing.T) {
 	const endpoint = "https://LTAIsecretid:SecretKeyValue0123@oss-cn-hangzhou.aliyuncs.com/?security-token=StsTokenValue"
-	for _, args := range [][]string{nil, {"-print-ram-policy"}, {"-dev", "-oss-only"}} {
-		cmd := exec.Command(binary(t), args...)
+	// Local mode (a separate command) reads the same configuration.
+	localMode := filepath.Join(t.TempDir(), "localmode")
+	if out, err := exec.Command("go", "build", "-o", localMode, "../../pkg/devtools/localmode").CombinedOutput(); err != nil {
+		t.Fatalf("build local mode: %v: %s", err, out)
+	}
+	for _, c := range []struct {
+		bin  string
+		args []string
+	}{{binary(t), nil}, {binary(t), []string{"-print-ram-policy"}}, {localMode, []string{"-oss-only"}}} {
+		args := c.args
+		cmd := exec.Command(c.bin, args...)
 		cmd.Env = append(os.Environ(), "FC_RUNTIME_API=127.0.0.1:1", "JWT_HS256_SECRET="+testSecret, "OSS_ENDPOINT="+endpoint,
 			"OSS_EMULATOR_ADDR=127.0.0.1:0", "BROKER_ADDR=127.0.0.1:0", "DEV_DATA_DIR="+t.TempDir())
 		done := make(chan struct{})

@@ -21,6 +21,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
+	"github.com/ossbroker/ossbroker/pkg/assemble"
 	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
 	"github.com/ossbroker/ossbroker/pkg/uploadevent"
@@ -35,7 +36,7 @@ func main() {
 		os.Exit(1)
 	}
 	if *printRAM {
-		b, err := ossconfig.JSON(ossconfig.InspectorPolicy(cfg.Bucket, cfg.Prefix.Pattern(), cfg.Callbacks.RejectAction))
+		b, err := ossconfig.JSON(assemble.InspectorPolicy(cfg))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -44,7 +45,7 @@ func main() {
 		return
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	h, err := uploadevent.Build(cfg, log, os.Getenv)
+	h, err := assemble.Inspector(cfg, log, os.Getenv)
 	if err != nil {
 		log.Error("startup failed", "error", err.Error())
 		os.Exit(1)

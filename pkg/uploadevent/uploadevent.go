@@ -38,13 +38,11 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 
-	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/storage"
-	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
 
 // Events are the OSS events the inspector acts on: the writes the broker's
@@ -253,40 +251,4 @@ func hasMeta(m map[string]string, name string) bool {
 		}
 	}
 	return false
-}
-
-// Build makes the handler from a validated configuration, once per
-// instance.
-func Build(cfg *config.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
-	sc, err := cfg.Storage(getenv)
-	if err != nil {
-		return nil, err
-	}
-	store, err := storage.New(sc)
-	if err != nil {
-		return nil, err
-	}
-	in, err := inspect.New(inspect.Config{Store: store, Allowed: cfg.ContentTypes, MaxSize: cfg.MaxUploadBytes,
-		Action: inspect.Action(cfg.Callbacks.RejectAction)})
-	if err != nil {
-		return nil, err
-	}
-	var n *notify.Notifier
-	if cfg.Notifications.Enabled() {
-		n, err = notify.New(notify.Config{URL: cfg.Notifications.URL, Signer: cfg.Notifications.Signer, Timeout: NotifyTimeout})
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		log.Warn("NOTIFICATION_URL is not set: verdicts are logged, not notified")
-	}
-	skip, err := webhook.FolderFor(cfg.Prefix)
-	if err != nil {
-		skip = "" // a prefix with a {claim}: the broker has no webhooks folder
-	}
-	return New(Config{
-		Store: store, Inspector: in, Keys: cfg.Prefix, Skip: skip,
-		MaxSize: cfg.MaxUploadBytes, MaxMultipartSize: cfg.Multipart.MaxBytes,
-		Notifier: n, Logger: log,
-	})
 }

@@ -94,7 +94,7 @@
 // target, at most 2 000 000 requests per run, loopback only, the load generator on the same 2 cores. Presigns
 // send `{"key":"exampledir/photos/cat.png","contentType":"image/png"}` with an HS256 token; uploads PUT 64 KiB
 // of distinct bytes to distinct keys. Any non-2xx is a failure. *local* is the compiled function in local mode
-// (`-dev`, `LOG_LEVEL=warn`): HTTP trigger → FC3 event JSON → the fc-runtime-go-sdk's own handler wrapper
+// (pkg/devtools/localmode, `LOG_LEVEL=warn`): HTTP trigger → FC3 event JSON → the fc-runtime-go-sdk's own handler wrapper
 // (`fc.NewHandler`, exactly what `fc.Start` runs per invocation) → adapter → broker, ossemu with a folder store;
 // *bare* is the broker's `http.Handler` on a plain `net/http` server with ossemu in memory; *node* is
 // `pkg/devtools/perf/nodebaseline/server.js` (Node 20, `jose` 5.9.6 HS256 verify, `ali-oss` 6.23.0 `signatureUrlV4` with
@@ -127,7 +127,7 @@
 //
 // CPU per presign, from the same /proc readings: local mode ~83 µs (1.6 cores at 19 400/s), Node ~150 µs (one
 // core at 6 800/s). Local mode costs about half of Node's CPU per request, and uses both cores. Where local
-// mode's CPU goes (`-dev` under load, cpu profile): net/http serving the trigger ~27 %, the FC emulation (event
+// mode's CPU goes (under load, cpu profile): net/http serving the trigger ~27 %, the FC emulation (event
 // and response JSON, the SDK's reflective call and response encoding, the adapter) ~38 %, the broker ~26 % (of
 // which golang-jwt ~12 %), the rest the garbage collector and the runtime. Before this round local mode did
 // 9 309 presigns/s against Node's 5 245 (1.78x, Go's `http.Client`); the event codec, the broker's JSON, the

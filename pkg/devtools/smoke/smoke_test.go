@@ -14,18 +14,18 @@ import (
 	"time"
 )
 
-// localStack starts the real local mode (`broker -dev`: the broker behind
+// localStack starts the real local mode (`make run`: the broker behind
 // the local FC3 trigger, next to the local OSS server that checks every
 // signature and applies the bucket CORS rule) and returns its base URL,
 // the dev token and the allowed origin, read from its banner.
 func localStack(t *testing.T) (base, token, origin string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "broker")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../../functions/broker").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../localmode").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, "-dev")
+	cmd := exec.Command(bin)
 	env := []string{"BROKER_ADDR=" + brokerAddr, "OSS_EMULATOR_ADDR=" + ossAddr, "DEV_DATA_DIR=" + t.TempDir()}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")

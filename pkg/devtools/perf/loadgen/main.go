@@ -1,7 +1,7 @@
 // Command loadgen is `make load`: closed-loop load on loopback against
 //
-//   - local: the compiled broker in local mode (go build ./functions/broker,
-//     run with -dev): HTTP trigger -> event JSON -> the SDK's handler
+//   - local: the compiled broker in local mode (go build
+//     pkg/devtools/localmode): HTTP trigger -> event JSON -> the SDK's handler
 //     wrapper -> adapter -> broker, OSS in the same process (ossemu,
 //     objects under a temp dir);
 //   - bare:  the broker http.Handler on a plain net/http server, in-process
@@ -267,7 +267,7 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startLocal builds functions/broker and runs it with -dev, as `make run`
+// startLocal builds pkg/devtools/localmode and runs it, as `make run`
 // does, on free loopback ports with the fixture's keys.
 func startLocal(ctx context.Context, logLevel string) (base, ossEP string, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "ossbroker-load")
@@ -275,7 +275,7 @@ func startLocal(ctx context.Context, logLevel string) (base, ossEP string, stop 
 		return "", "", nil, err
 	}
 	bin := filepath.Join(dir, "broker")
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./functions/broker")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./pkg/devtools/localmode")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", "", nil, fmt.Errorf("go build: %v: %s", err, out)
@@ -288,7 +288,7 @@ func startLocal(ctx context.Context, logLevel string) (base, ossEP string, stop 
 	if err != nil {
 		return "", "", nil, err
 	}
-	cmd := exec.Command(bin, "-dev")
+	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
 		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+filepath.Join(dir, "data"),
 		"OSS_BUCKET="+fixture.Bucket, "OSS_REGION="+fixture.Region, "UPLOAD_PREFIX="+fixture.Prefix,

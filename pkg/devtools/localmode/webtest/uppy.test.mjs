@@ -2,11 +2,11 @@
 // from README.md at test time, bundled with the pinned Uppy of uppy6/ or
 // uppy5/ by esbuild): a small file, a multipart file, a multipart upload
 // cancelled half-way, and one resumed after a page reload. TestUppy
-// (functions/broker/uppy_test.go) starts local mode, makes the files, runs
+// (pkg/devtools/localmode/uppy_test.go) starts local mode, makes the files, runs
 // this, then checks through the OSS SDK that the bucket holds exactly the
 // bytes of the files that were to be stored.
 //
-//   go test -count=1 -v -run '^TestUppy$' ./functions/broker
+//   go test -count=1 -v -run '^TestUppy$' ./pkg/devtools/localmode
 //
 // Environment: BROKER_URL, README (path), SMALL_FILE, BIG_FILE, CANCEL_FILE,
 // RESUME_FILE (one set per version: the version is appended, e.g.
@@ -23,7 +23,7 @@ import { localize, readme } from './readme.mjs';
 
 const env = (name) => {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through go test -run TestUppy ./functions/broker`);
+  if (!v) throw new Error(`${name} is not set: run this through go test -run TestUppy ./pkg/devtools/localmode`);
   return v;
 };
 const here = dirname(fileURLToPath(import.meta.url));

@@ -2,7 +2,7 @@
 // test time and run against local mode (see readme.mjs for the markers):
 // shell in bash (set -euo pipefail), browser snippets in headless Chromium on
 // the broker's origin, Node snippets in Node. A snippet fails the test when
-// it exits non-zero or throws. TestReadmeSnippets (functions/broker) starts
+// it exits non-zero or throws. TestReadmeSnippets (pkg/devtools/localmode) starts
 // local mode and runs this.
 //
 // What a snippet finds: the README's placeholders https://<your-trigger>,
@@ -26,7 +26,7 @@ import { localize, readme } from './readme.mjs';
 const run = promisify(execFile);
 const env = (name) => {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through go test -run TestReadmeSnippets ./functions/broker`);
+  if (!v) throw new Error(`${name} is not set: run this through go test -run TestReadmeSnippets ./pkg/devtools/localmode`);
   return v;
 };
 const brokerURL = env('BROKER_URL');

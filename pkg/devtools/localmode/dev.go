@@ -20,6 +20,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
+	"github.com/ossbroker/ossbroker/pkg/assemble"
 	"github.com/ossbroker/ossbroker/pkg/auth"
 	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu"
@@ -156,8 +157,7 @@ func runDev(ossOnly, runtimeAPI bool) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	log := newLogger(cfg.LogLevel)
-	logWarnings(log, cfg)
+	log := assemble.Logger(os.Stdout, cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -187,7 +187,8 @@ func runDev(ossOnly, runtimeAPI bool) int {
 
 	// The broker trusts the local OSS server's callback key, and only in
 	// local mode: no setting makes a deployed function trust another host.
-	h, closeFn, err := build(ctx, cfg, log, env.get, demoPage(cfg, env.get("JWT_HS256_SECRET")), oss.CallbackKeyURL())
+	h, closeFn, err := assemble.Broker(ctx, cfg, log, env.get,
+		assemble.WithExtra(demoPage(cfg, env.get("JWT_HS256_SECRET"))), assemble.WithTrustedCallbackKeys(oss.CallbackKeyURL()))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "broker:", err)
 		return 1
@@ -237,7 +238,7 @@ func runDev(ossOnly, runtimeAPI bool) int {
 // -print-ram-policy prints for this configuration, or OSS_EMULATOR_POLICY)
 // and the account owner (full access).
 func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger, triggers ...ossemu.EventTrigger) (*ossemu.Server, error) {
-	doc, err := ossconfig.JSON(ramPolicy(cfg))
+	doc, err := ossconfig.JSON(assemble.BrokerPolicy(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +270,7 @@ func startOSS(cfg *config.Config, env *devEnv, log *slog.Logger, triggers ...oss
 	put := upload.CORSRule[0]
 	// The inspector's key pair is limited by the policy the inspector's
 	// -print-ram-policy prints.
-	idoc, err := ossconfig.JSON(ossconfig.InspectorPolicy(cfg.Bucket, cfg.Prefix.Pattern(), cfg.Callbacks.RejectAction))
+	idoc, err := ossconfig.JSON(assemble.InspectorPolicy(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +313,7 @@ func startInspector(cfg *config.Config, env *devEnv, log *slog.Logger) (ossemu.E
 	icfg := *cfg
 	icfg.AccessKeyID, icfg.AccessKeySecret = env.get("OSS_INSPECTOR_KEY_ID"), env.get("OSS_INSPECTOR_KEY_SECRET")
 	ilog := log.With("function", inspectorName)
-	h, err := uploadevent.Build(&icfg, ilog, env.get)
+	h, err := assemble.Inspector(&icfg, ilog, env.get)
 	if err != nil {
 		return ossemu.EventTrigger{}, err
 	}
@@ -347,7 +348,7 @@ func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string
 	// here (devEnv.shown).
 	fmt.Fprintf(w, "  local OSS server   %s   bucket %s, region %s, data in %s\n", cfg.Endpoint, cfg.Bucket, cfg.Region, env.get("DEV_DATA_DIR"))
 	fmt.Fprintf(w, "  RAM user           %s / %s\n", env.shown("OSS_ACCESS_KEY_ID"), env.shown("OSS_ACCESS_KEY_SECRET"))
-	for _, st := range ramPolicy(cfg).Statement {
+	for _, st := range assemble.BrokerPolicy(cfg).Statement {
 		fmt.Fprintf(w, "                     %s on %s\n", strings.Join(st.Action, ", "), strings.Join(st.Resource, ", "))
 	}
 	fmt.Fprintf(w, "  account owner      %s / %s   (full access)\n", env.shown("OSS_EMULATOR_OWNER_KEY_ID"), env.shown("OSS_EMULATOR_OWNER_KEY_SECRET"))

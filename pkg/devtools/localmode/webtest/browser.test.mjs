@@ -1,10 +1,10 @@
 // The demo page in a real browser: headless Debian Chromium, driven by
-// playwright-core. TestBrowser (functions/broker/browser_test.go) starts
+// playwright-core. TestBrowser (pkg/devtools/localmode/browser_test.go) starts
 // local mode, makes the files, runs this with the addresses in the
 // environment, and afterwards checks through the OSS SDK (owner
 // credentials) that the stored objects hold exactly the files' bytes.
 //
-//   go test -count=1 -v -run '^TestBrowser$' ./functions/broker
+//   go test -count=1 -v -run '^TestBrowser$' ./pkg/devtools/localmode
 //
 // Environment: BROKER_URL (the page's origin), UPLOAD_FILES (JSON list of
 // paths: a small text file, then a large binary one), MULTIPART_FILE (over
@@ -22,7 +22,7 @@ import { chromium } from 'playwright-core';
 
 const env = (name) => {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through go test -run TestBrowser ./functions/broker`);
+  if (!v) throw new Error(`${name} is not set: run this through go test -run TestBrowser ./pkg/devtools/localmode`);
   return v;
 };
 const brokerURL = env('BROKER_URL');

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/ossbroker/ossbroker/pkg/config"
@@ -103,6 +104,21 @@ func TestDevTokenOnlyUnderLoopbackHost(t *testing.T) {
 		for _, base := range []string{"localhost", "127.0.0.1", "[::1]"} {
 			check(base+string(rune(c)), http.StatusForbidden)
 			check(string([]byte{byte(c)})+base, http.StatusForbidden)
+		}
+	}
+}
+
+func TestPageOrigins(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:9000":   "http://127.0.0.1:9000 http://localhost:9000",
+		"localhost:9000":   "http://127.0.0.1:9000 http://localhost:9000",
+		":9000":            "http://127.0.0.1:9000 http://localhost:9000",
+		"[::1]:9000":       "http://127.0.0.1:9000 http://localhost:9000 http://[::1]:9000",
+		"192.0.2.10:9000":  "http://192.0.2.10:9000",
+		"dev.example:9000": "http://dev.example:9000",
+	} {
+		if got := strings.Join(pageOrigins(addr), " "); got != want {
+			t.Errorf("pageOrigins(%q) = %q, want %q", addr, got, want)
 		}
 	}
 }

@@ -28,7 +28,7 @@ func needBrowser(t *testing.T, modules ...string) string {
 		if os.Getenv("OSSBROKER_REQUIRE_BROWSER") == "1" {
 			t.Fatalf("OSSBROKER_REQUIRE_BROWSER=1 but %s", what)
 		}
-		t.Skipf("SKIPPED: %s. Chromium: sudo apt-get install chromium; the npm modules: make test installs them (npm ci in functions/broker/webtest, webtest/uppy5, webtest/uppy6)", what)
+		t.Skipf("SKIPPED: %s. Chromium: sudo apt-get install chromium; the npm modules: make test installs them (npm ci in pkg/devtools/localmode/webtest, webtest/uppy5, webtest/uppy6)", what)
 	}
 	if _, err := os.Stat(chromiumPath); err != nil {
 		missing(chromiumPath + " is not installed")
@@ -136,7 +136,7 @@ func TestUppy(t *testing.T) {
 	dev := startLocalMode(t,
 		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+t.TempDir(),
 		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret)
-	readme, err := filepath.Abs(filepath.Join("..", "..", "README.md"))
+	readme, err := filepath.Abs(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestReadmeSnippets(t *testing.T) {
 	dev := startLocalMode(t,
 		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+t.TempDir(),
 		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret)
-	readme, err := filepath.Abs(filepath.Join("..", "..", "README.md"))
+	readme, err := filepath.Abs(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
