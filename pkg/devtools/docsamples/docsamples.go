@@ -21,8 +21,9 @@ type Sample struct {
 }
 
 const (
-	sdk = "github.com/aliyun/fc-runtime-go-sdk v0.3.1 (module zip, go.sum h1:Qhd4W5DLxfhOcHeMzxAH/gxb65mvl4cYW81UPPaOoKU=)"
-	fc3 = "github.com/devsapp/fc3 (the Serverless Devs fc3 component) at commit 4ca1c1b8c33e654438bb73b64cfc95a5c9d94f5a"
+	ossSDK = "github.com/aliyun/alibabacloud-oss-go-sdk-v2 v1.6.1 (module zip)"
+	sdk    = "github.com/aliyun/fc-runtime-go-sdk v0.3.1 (module zip, go.sum h1:Qhd4W5DLxfhOcHeMzxAH/gxb65mvl4cYW81UPPaOoKU=)"
+	fc3    = "github.com/devsapp/fc3 (the Serverless Devs fc3 component) at commit 4ca1c1b8c33e654438bb73b64cfc95a5c9d94f5a"
 )
 
 // Samples lists every file under samples/.
@@ -37,6 +38,12 @@ var Samples = []Sample{
 		Source: sdk + ", fc/runtime_api_client.go, its const block (lines 17-51)"},
 	{File: "fc-http-trigger-response.go.txt", Format: "FC3 HTTP trigger response (events.HTTPTriggerResponse)",
 		Source: sdk + ", events/README_HTTP_TRIGGER.md, the Go block under \"输出\""},
+	{File: "oss-error-nosuchkey.xml", Format: "OSS XML error NoSuchKey (404)",
+		Source: ossSDK + ", oss/client_mock_object_restore_test.go, the response body from line 320"},
+	{File: "oss-error-signaturedoesnotmatch.xml", Format: "OSS XML error SignatureDoesNotMatch (403)",
+		Source: ossSDK + ", oss/client_mock_misc_test.go, the response body from line 235"},
+	{File: "oss-error-callbackfailed.xml", Format: "OSS XML error CallbackFailed (203, upload callback failed)",
+		Source: ossSDK + ", oss/client_mock_object_basic_test.go, the response body from line 635"},
 }
 
 // Read returns the bytes of the sample file name; it panics on a name not

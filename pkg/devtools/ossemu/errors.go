@@ -35,6 +35,7 @@ type errorBody struct {
 	Message            string              `xml:"Message"`
 	RequestID          string              `xml:"RequestId"`
 	HostID             string              `xml:"HostId"`
+	Key                string              `xml:"Key,omitempty"` // NoSuchKey names the key
 	ArgumentName       string              `xml:"ArgumentName,omitempty"`
 	ArgumentValue      string              `xml:"ArgumentValue,omitempty"`
 	OSSAccessKeyID     string              `xml:"OSSAccessKeyId,omitempty"`
@@ -94,6 +95,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, reqID string
 		StringToSign: e.StringToSign, CanonicalRequest: e.CanonicalRequest,
 		Expires: e.Expires, ServerTime: e.ServerTime,
 		AccessDeniedDetail: e.AccessDeniedDetail, EC: e.EC,
+	}
+	if e.Code == "NoSuchKey" {
+		body.Key = s.resolve(r).key
 	}
 	if e.EC != "" {
 		body.RecommendDoc = "https://api.aliyun.com/troubleshoot?q=" + e.EC
