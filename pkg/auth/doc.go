@@ -37,13 +37,14 @@
 //
 // # Token rules
 //
-// Algorithms come from the key type (HS256 only for the secret; RS/PS for RSA ≥ 2048 bits,
-// ES for the matching curve, EdDSA; a JWKS never allows HS*). `exp` is required, `iss`/`aud` are checked when
-// configured, leeway is `JWT_LEEWAY` (≤ 5 m). The token's shape is checked (three base64url parts, ≤ 8 KiB)
-// before any parsing. A JWKS URL is fetched with a 3 s timeout, capped at 1 MiB, refreshed hourly, and an
-// unknown `kid` triggers at most one refetch per 5 minutes. A JWK verifies a token only if its `use` is absent or
-// `sig`, its `key_ops` absent or holding `verify`, its `alg` absent or the token's, and its key fits the
-// algorithm: one rule whether the token names a `kid` or not (a token without `kid` is tried against every key
-// that passes it). A JWKS in which no key passes refuses to start. The payload must decode without replacement:
-// invalid UTF-8 or a `\u` escape of an unpaired surrogate anywhere in it is a 401.
+// Algorithms come from the key type (HS256 only for the secret; RS/PS for RSA ≥ 2048 bits, ES for
+// the matching curve, EdDSA; a JWKS never allows HS*). "exp" is required, "iss"/"aud" are checked
+// when configured, leeway is JWT_LEEWAY (≤ 5 m). The token's shape is checked (three base64url
+// parts, ≤ 8 KiB) before any parsing. A JWKS URL is fetched with a 3 s timeout, capped at 1 MiB,
+// refreshed hourly, and an unknown "kid" triggers at most one refetch per 5 minutes. A JWK verifies
+// a token only if its "use" is absent or "sig", its key_ops absent or holding "verify", its "alg"
+// absent or the token's, and its key fits the algorithm: one rule whether the token names a "kid"
+// or not (a token without "kid" is tried against every key that passes it). A JWKS in which no key
+// passes refuses to start. The payload must decode without replacement: invalid UTF-8 or a \u
+// escape of an unpaired surrogate anywhere in it is a 401.
 package auth

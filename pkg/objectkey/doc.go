@@ -56,18 +56,19 @@
 //
 // # Key rules
 //
-// Key rules (`pkg/objectkey`, the one gate for every route; a claim used in `UPLOAD_PREFIX` must pass them as a
-// single segment). A key is 1 to 1023 bytes of valid UTF-8, with no leading `/`, no `\`, no empty, `.` or `..`
-// segment (only the last segment may be empty: a folder), and none of these characters, decided from Unicode's
-// data rather than a list: categories Cc (controls), Zl, Zp and Cf (format: bidi controls, zero-width spaces,
-// soft hyphen, tag characters, the BOM; U+200C/U+200D, which Persian, Indic scripts and emoji sequences need,
-// only between two characters that are neither `.` nor `/`); U+FFFD (what a lossy decoder writes, so it may
-// stand for many keys); any character whose NFKC form holds `.`, `/`, `\` or another refused character (`．`,
-// `／`, `‥`, `⒈` → `1.`, `℅` → `c/o`, `½` → `1⁄2`; the set is generated from `golang.org/x/text/unicode/norm`
-// and checked over every code point by the tests); and the slash look-alikes NFKC keeps (`∕` U+2215, `⁄`
-// U+2044, the combining overlays U+0337/U+0338, ...). A segment that is empty, `.` or `..` once its invisible
-// (default-ignorable) characters are removed is refused too. So NFKC, or NFKC with those characters dropped,
-// never turns an accepted key into one with another `/`, `.` or `\`, or a dot segment. Cf is refused everywhere
-// rather than only next to `.` and `/` because its characters are invisible: a key holding one shows as another
-// key.
+// Key rules (pkg/objectkey, the one gate for every route; a claim used in UPLOAD_PREFIX must pass
+// them as a single segment). A key is 1 to 1023 bytes of valid UTF-8, with no leading "/", no "\",
+// no empty, "." or ".." segment (only the last segment may be empty: a folder), and none of these
+// characters, decided from Unicode's data rather than a list: categories Cc (controls), Zl, Zp and
+// Cf (format: bidi controls, zero-width spaces, soft hyphen, tag characters, the BOM;
+// U+200C/U+200D, which Persian, Indic scripts and emoji sequences need, only between two characters
+// that are neither "." nor "/"); U+FFFD (what a lossy decoder writes, so it may stand for many
+// keys); any character whose NFKC form holds ".", "/", "\" or another refused character ("．", "／",
+// "‥", "⒈" → 1., "℅" → c/o, "½" → 1⁄2; the set is generated from golang.org/x/text/unicode/norm and
+// checked over every code point by the tests); and the slash look-alikes NFKC keeps ("∕" U+2215,
+// "⁄" U+2044, the combining overlays U+0337/U+0338, ...). A segment that is empty, "." or ".." once
+// its invisible (default-ignorable) characters are removed is refused too. So NFKC, or NFKC with
+// those characters dropped, never turns an accepted key into one with another "/", "." or "\", or a
+// dot segment. Cf is refused everywhere rather than only next to "." and "/" because its characters
+// are invisible: a key holding one shows as another key.
 package objectkey

@@ -73,7 +73,7 @@ func (p Policy) Allow(bucket, pattern string, actions ...string) Policy {
 }
 
 // CORSConfiguration is a bucket's CORS configuration in the JSON form that
-// `ossutil api put-bucket-cors --cors-configuration file://cors.json` takes:
+// "ossutil api put-bucket-cors --cors-configuration file://cors.json" takes:
 // PutBucketCors' XML body without its CORSConfiguration root, repeated
 // elements as lists.
 type CORSConfiguration struct {
@@ -135,8 +135,8 @@ func JSON(v any) ([]byte, error) {
 }
 
 // LifecycleConfiguration is a bucket's lifecycle configuration in the JSON
-// form `ossutil api put-bucket-lifecycle --lifecycle-configuration
-// file://lifecycle.json` takes: PutBucketLifecycle's XML body without its
+// form "ossutil api put-bucket-lifecycle --lifecycle-configuration
+// file://lifecycle.json" takes: PutBucketLifecycle's XML body without its
 // LifecycleConfiguration root, repeated elements as lists.
 type LifecycleConfiguration struct {
 	Rule []LifecycleRule

@@ -43,7 +43,7 @@ func makeVar(t *testing.T, name string) string {
 }
 
 // sDeploy is one offline Serverless Devs setup: the pinned s from
-// .ci/node_modules, a throwaway HOME with one alias made by `s config add`,
+// .ci/node_modules, a throwaway HOME with one alias made by "s config add",
 // and s.yaml's component pointed at the fc3 stand-in (.ci/fc3-standin),
 // which records what s hands it in dir.
 type sDeploy struct {
@@ -263,13 +263,13 @@ func (d *sDeploy) aliasVersion(alias string) string {
 
 var deployVals = map[string]string{"OSS_BUCKET": testBucket, "JWT_JWKS_URL": testJWKSURL, "OSS_REGION": "cn-shanghai"}
 
-// TestDeployOffline runs `make deploy` as a first-time deployer would, with
-// the real s 3.1.10 and an alias from `s config add`, against the fc3
+// TestDeployOffline runs "make deploy" as a first-time deployer would, with
+// the real s 3.1.10 and an alias from "s config add", against the fc3
 // stand-in, and asserts on what the stand-in received: the credential of
 // the alias given with -a, props that pass fc3's schema, every variable
 // pkg/config reads, a code package that is the binary alone, a version
 // published, the alias moved to it and the trigger on the alias. Then a
-// second release and `make rollback` back to the first.
+// second release and "make rollback" back to the first.
 func TestDeployOffline(t *testing.T) {
 	t.Parallel()
 	d := newSDeploy(t)

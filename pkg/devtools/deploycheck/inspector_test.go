@@ -17,11 +17,11 @@ var inspectorVariables = []string{
 	"OSS_REQUEST_TIMEOUT", "REJECTED_UPLOADS", "UPLOAD_PREFIX",
 }
 
-// TestDeployInspectorOffline: `make deploy-inspector` deploys the inspector
+// TestDeployInspectorOffline: "make deploy-inspector" deploys the inspector
 // resource alone through the real s and the fc3 stand-in (which checks the
 // props against fc3's schema): its own binary as the code package, the
 // variables above, an OSS trigger on the broker's three upload events
-// under the prefix, and FC's async retry configuration; `make deploy`
+// under the prefix, and FC's async retry configuration; "make deploy"
 // (TestDeployOffline) touches only the broker.
 func TestDeployInspectorOffline(t *testing.T) {
 	t.Parallel()

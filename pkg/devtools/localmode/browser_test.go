@@ -210,7 +210,7 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
-// startLocalMode runs local mode (`make run`) and waits for its banner's demo page
+// startLocalMode runs local mode ("make run") and waits for its banner's demo page
 // line. The returned buffer holds everything it printed.
 // localModeClean clears what a developer's environment could bring into
 // a test's local mode; env given to startLocalMode comes after it.

@@ -146,7 +146,7 @@ const devNotificationSource = "uploads"
 // functionTimeout is s.yaml's timeout, which local mode applies too.
 const functionTimeout = 30 * time.Second
 
-// runDev is `make run`: the local OSS server, then the function behind a
+// runDev is "make run": the local OSS server, then the function behind a
 // local FC3 HTTP trigger, so that a request takes the same path through the
 // event JSON, the SDK's handler wrapper and the adapter that it takes in the
 // cloud.

@@ -83,7 +83,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// TestLocalMode runs local mode as `make run` does, then follows its
+// TestLocalMode runs local mode as "make run" does, then follows its
 // banner: the printed curl line, then a PUT to the returned URL.
 func TestLocalMode(t *testing.T) {
 	t.Run("in-process", func(t *testing.T) { localMode(t) })

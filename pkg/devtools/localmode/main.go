@@ -1,4 +1,4 @@
-// Command localmode is `make run`: ossbroker on one machine with no cloud
+// Command localmode is "make run": ossbroker on one machine with no cloud
 // account (see doc.go).
 package main
 

@@ -19,7 +19,7 @@ import (
 
 // needBrowser returns node's path when Chromium, Node and the webtest
 // modules (paths under webtest/) are there. Otherwise the test skips, or
-// fails under OSSBROKER_REQUIRE_BROWSER=1 (CI). `make test` installs the
+// fails under OSSBROKER_REQUIRE_BROWSER=1 (CI). "make test" installs the
 // modules itself (npm ci) where Node is installed, so only Chromium is left.
 func needBrowser(t *testing.T, modules ...string) string {
 	t.Helper()

@@ -1,11 +1,11 @@
-// Command smoke is `make smoke URL=<trigger URL> TOKEN=<JWT>`: what a
-// deployer runs right after `make deploy` to see the deployed function do
+// Command smoke is "make smoke URL=<trigger URL> TOKEN=<JWT>": what a
+// deployer runs right after "make deploy" to see the deployed function do
 // its job end to end. It presigns an upload, PUTs a small file through the
 // returned URL, checks the CORS preflights a browser on ORIGIN would send
 // (to the broker and to the bucket), and checks that a key outside the
 // prefix is refused. It prints a pass/fail table with the request id of
 // every call (the broker's X-Request-Id, OSS's x-oss-request-id), the ids
-// to search for in `s logs` or OSS's logs, and exits 1 if a check failed.
+// to search for in "s logs" or OSS's logs, and exits 1 if a check failed.
 //
 // The upload leaves one small object, <PREFIX>ossbroker-smoke/<time>.txt:
 // the broker grants no delete, so remove it with the console or ossutil.

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// localStack starts the real local mode (`make run`: the broker behind
+// localStack starts the real local mode ("make run": the broker behind
 // the local FC3 trigger, next to the local OSS server that checks every
 // signature and applies the bucket CORS rule) and returns its base URL,
 // the dev token and the allowed origin, read from its banner.

@@ -55,7 +55,7 @@ func TestLosslessSurrogates(t *testing.T) {
 				t.Fatalf("Lossless(%s) = %v", doc, !surrogate)
 			}
 		}
-		// `\\u....` is a backslash and text, not an escape.
+		// \\u.... is a backslash and text, not an escape.
 		check(`"\\`+strings.TrimPrefix(e, `\`)+`"`, true)
 	}
 	for hi := 0xd800; hi < 0xdc00; hi++ {

@@ -1,11 +1,11 @@
-// Command benchtable reads `go test -bench -benchmem` output of pkg/devtools/perf
+// Command benchtable reads "go test -bench -benchmem" output of pkg/devtools/perf
 // (stdin) and prints a Markdown table of each path against its floor:
 //
 //	Presign/<kind>  vs  FloorVerify/<kind> + FloorV4   (V4 with a cached signing key)
 //	Upload/<size>   vs  FloorUpload/<size>             (base64 decode + MD5)
 //
 // With several runs of one benchmark (-count) the median is used. Lines it
-// does not know are ignored, so the whole `make bench` output can be piped.
+// does not know are ignored, so the whole "make bench" output can be piped.
 package main
 
 import (

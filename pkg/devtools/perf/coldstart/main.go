@@ -1,5 +1,5 @@
-// Command coldstart (`make coldstart`) builds functions/broker and a
-// minimal fc.Start function the way `make build` does (CGO_ENABLED=0,
+// Command coldstart ("make coldstart") builds functions/broker and a
+// minimal fc.Start function the way "make build" does (CGO_ENABLED=0,
 // -trimpath, -ldflags "-s -w"), then starts each -n times under the
 // emulated FC runtime API (pkg/devtools/fcemu) and times process start to the first
 // response (a GET /healthz event), printing the medians and binary sizes.

@@ -14,7 +14,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/devtools/perf/fixture"
 )
 
-// TestShortLoad is `make load` in miniature, for `make test`: a few
+// TestShortLoad is "make load" in miniature, for "make test": a few
 // clients for about a second each of presigns and 64 KiB direct uploads,
 // against the bare handler and through the FC trigger emulation and the
 // adapter. Any non-2xx fails; every stored upload must read back exactly.

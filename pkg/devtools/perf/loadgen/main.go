@@ -1,4 +1,4 @@
-// Command loadgen is `make load`: closed-loop load on loopback against
+// Command loadgen is "make load": closed-loop load on loopback against
 //
 //   - local: the compiled broker in local mode (go build
 //     pkg/devtools/localmode): HTTP trigger -> event JSON -> the SDK's handler
@@ -267,7 +267,7 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startLocal builds pkg/devtools/localmode and runs it, as `make run`
+// startLocal builds pkg/devtools/localmode and runs it, as "make run"
 // does, on free loopback ports with the fixture's keys.
 func startLocal(ctx context.Context, logLevel string) (base, ossEP string, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "ossbroker-load")

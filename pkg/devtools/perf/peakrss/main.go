@@ -1,6 +1,6 @@
-// Command peakrss (`make peakrss`) measures the peak resident memory of the
+// Command peakrss ("make peakrss") measures the peak resident memory of the
 // compiled function for one large request: it builds functions/broker as
-// `make build` does, and for each case starts a fresh process under the
+// "make build" does, and for each case starts a fresh process under the
 // emulated FC runtime API (pkg/devtools/fcemu, the SDK's real fc.Start loop), with
 // FC_FUNCTION_MEMORY_SIZE set as FC sets it, delivers one HTTP trigger
 // event, checks the status, and reads the process's VmHWM (peak RSS) from
