@@ -8,6 +8,8 @@ package docsamples
 import (
 	"embed"
 	"fmt"
+	"net/http"
+	"strings"
 )
 
 //go:embed samples
@@ -44,6 +46,48 @@ var Samples = []Sample{
 		Source: ossSDK + ", oss/client_mock_misc_test.go, the response body from line 235"},
 	{File: "oss-error-callbackfailed.xml", Format: "OSS XML error CallbackFailed (203, upload callback failed)",
 		Source: ossSDK + ", oss/client_mock_object_basic_test.go, the response body from line 635"},
+	{File: "oss-callback-request.http", Format: "OSS upload callback request (headers and body)",
+		Source: "OSS documentation, 上传回调 (Callback), https://help.aliyun.com/zh/oss/developer-reference/callback, " +
+			"服务端实现, the example POST request (values masked with * by OSS)"},
+	{File: "oss-callback-signing-example.http", Format: "OSS upload callback request, the signing example",
+		Source: "OSS documentation, Callback API page (https://help.aliyun.com/zh/oss/developer-reference/callback, " +
+			"earlier revision, unmasked signature), 回调签名 example request, its markdown indentation removed"},
+}
+
+// HTTPRequest is a request as the providers' documents write one: a
+// request line, "Name: value" lines, and the body (the first line that is
+// not a header, or what follows a blank line).
+type HTTPRequest struct {
+	Method, Target string
+	Header         http.Header // names as written, also reachable canonically through Get
+	Names          []string    // header names in the order written
+	Body           string
+}
+
+// ParseHTTP reads a sample .http file.
+func ParseHTTP(b []byte) (HTTPRequest, error) {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	var r HTTPRequest
+	f := strings.Fields(lines[0])
+	if len(f) != 3 {
+		return r, fmt.Errorf("docsamples: request line %q", lines[0])
+	}
+	r.Method, r.Target, r.Header = f[0], f[1], http.Header{}
+	i := 1
+	for ; i < len(lines); i++ {
+		name, value, ok := strings.Cut(lines[i], ": ")
+		if lines[i] == "" {
+			i++
+			break
+		}
+		if !ok || strings.ContainsAny(name, " =&") {
+			break
+		}
+		r.Header.Add(name, value)
+		r.Names = append(r.Names, name)
+	}
+	r.Body = strings.Join(lines[i:], "\n")
+	return r, nil
 }
 
 // Read returns the bytes of the sample file name; it panics on a name not

@@ -3,6 +3,7 @@ package ossemu
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -255,7 +256,18 @@ func (s *Server) serveCallbackKey(w http.ResponseWriter, r *http.Request) {
 // 200 with the application's JSON, or 203 CallbackFailed.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request, spec *callbackSpec, sys callbackSys) {
 	body := spec.render(sys)
-	reply, why := s.deliver(r.Context(), spec, body)
+	sum := md5.Sum(body)
+	// The headers of OSS's documented callback request, besides the
+	// signature's (which post sets per URL).
+	hdr := http.Header{}
+	hdr.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+	hdr.Set("User-Agent", "aliyun-oss-callback")
+	hdr.Set("x-oss-bucket", sys.bucket)
+	hdr.Set("x-oss-request-id", sys.reqID)
+	hdr.Set("x-oss-requester", AccountID)
+	hdr.Set("x-oss-signature-version", "1.0")
+	hdr.Set("x-oss-tag", "CALLBACK")
+	reply, why := s.deliver(r.Context(), spec, body, hdr)
 	if why != "" {
 		s.log.Info("ossemu: callback failed", "request_id", sys.reqID, "reason", why)
 		s.writeError(w, r, sys.reqID, newErr(http.StatusNonAuthoritativeInfo, "CallbackFailed", why, "0007-00000203"))
@@ -270,7 +282,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, spec *callback
 
 // deliver POSTs body to each callback URL in turn until one answers 200
 // with JSON; it returns that JSON, or why none did.
-func (s *Server) deliver(ctx context.Context, spec *callbackSpec, body []byte) ([]byte, string) {
+func (s *Server) deliver(ctx context.Context, spec *callbackSpec, body []byte, hdr http.Header) ([]byte, string) {
 	timeout := s.cfg.CallbackTimeout
 	if timeout <= 0 {
 		timeout = defaultCallbackTimeout
@@ -282,7 +294,7 @@ func (s *Server) deliver(ctx context.Context, spec *callbackSpec, body []byte) (
 	keyURL := base64.StdEncoding.EncodeToString([]byte(s.CallbackKeyURL()))
 	why := ""
 	for _, u := range spec.URLs {
-		reply, err := s.post(ctx, client, timeout, u, spec, body, keyURL)
+		reply, err := s.post(ctx, client, timeout, u, spec, body, keyURL, hdr)
 		if err == "" {
 			return reply, ""
 		}
@@ -291,7 +303,8 @@ func (s *Server) deliver(ctx context.Context, spec *callbackSpec, body []byte) (
 	return nil, why
 }
 
-func (s *Server) post(ctx context.Context, client *http.Client, timeout time.Duration, target string, spec *callbackSpec, body []byte, keyURL string) ([]byte, string) {
+func (s *Server) post(ctx context.Context, client *http.Client, timeout time.Duration, target string, spec *callbackSpec, body []byte,
+	keyURL string, hdr http.Header) ([]byte, string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
@@ -308,6 +321,9 @@ func (s *Server) post(ctx context.Context, client *http.Client, timeout time.Dur
 	}
 	if spec.Host != "" {
 		req.Host = spec.Host
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", spec.BodyType)
 	req.Header.Set("Date", s.now().UTC().Format(http.TimeFormat))
