@@ -5,7 +5,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: run test test-browser test-short build build-inspector zip deploy deploy-inspector rollback smoke lint bench fuzz load coldstart peakrss clean tools
+.PHONY: run test test-browser test-short build build-inspector zip deploy deploy-inspector rollback smoke lint bench fuzz load coldstart peakrss fcperf clean tools
 
 ## run: local mode, broker + local OSS server, no cloud account
 run:
@@ -130,6 +130,12 @@ coldstart:
 ## emulated FC runtime API with FC_FUNCTION_MEMORY_SIZE=128 (README, Performance)
 peakrss:
 	$(GO) run ./pkg/devtools/perf/peakrss -n 3
+
+## fcperf: CPU per invocation, latency, cgroup peak memory and OOM kills of the compiled function in a cgroup
+## shaped like s.yaml's instance (cpu quota, memorySize limit), beside a minimal fc.Start function; needs root
+## and cgroups (README, Performance). FCPERF_ARGS adds flags, e.g. FCPERF_ARGS='-memory 128 -cpu 0.1'.
+fcperf:
+	$(GO) run ./pkg/devtools/perf/fcshape -n 1000 -runs 5 $(FCPERF_ARGS)
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s). Go 1.26's fuzzer can end a run with a bare
 ## "context deadline exceeded" as FUZZTIME runs out (go.dev/issue/75804, fixed in Go 1.27): such a run,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ossbroker/ossbroker/pkg/assemble"
 	"github.com/ossbroker/ossbroker/pkg/config"
+	"github.com/ossbroker/ossbroker/pkg/cpulimit"
 	"github.com/ossbroker/ossbroker/pkg/fchttp"
 )
 
@@ -26,6 +27,7 @@ func main() {
 		os.Exit(printOSSConfig(os.Stdout, os.Stderr, config.FromEnv, *printRAM, *printCORS))
 	}
 	tuneGC()
+	cpulimit.Fit(os.Getenv)
 	os.Exit(runFC())
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ossbroker/ossbroker/pkg/assemble"
 	"github.com/ossbroker/ossbroker/pkg/config"
+	"github.com/ossbroker/ossbroker/pkg/cpulimit"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
 	"github.com/ossbroker/ossbroker/pkg/uploadevent"
 )
@@ -44,6 +45,7 @@ func main() {
 		os.Stdout.Write(b)
 		return
 	}
+	cpulimit.Fit(os.Getenv)
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	h, err := assemble.Inspector(cfg, log, os.Getenv)
 	if err != nil {

@@ -3,6 +3,7 @@ package deploycheck
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 
 	"go.yaml.in/yaml/v4"
@@ -27,6 +28,8 @@ type File struct {
 // Props is fc3's props block, as far as the checks go.
 type Props struct {
 	Code                 string            `yaml:"code" json:"code"`
+	MemorySize           int               `yaml:"memorySize" json:"memorySize"`
+	CPU                  float64           `yaml:"cpu" json:"cpu"`
 	EnvironmentVariables map[string]string `yaml:"environmentVariables" json:"environmentVariables"`
 	Triggers             []Trigger         `yaml:"triggers" json:"triggers"`
 }
@@ -57,4 +60,24 @@ func Read(path string) (*File, error) {
 func EnvBytes(env map[string]string) int {
 	b, _ := json.Marshal(env)
 	return len(b)
+}
+
+// DefaultCPU is the vCPU share fc3 deploys when props set no cpu (its schema's default).
+const DefaultCPU = 0.35
+
+// CheckShape checks an instance's memorySize (MB) and cpu (vCPU) against FC's rules for CPU instances:
+// 0.05 to 16 vCPU in steps of 0.05, 128 to 32768 MB in steps of 64, and 1 to 4 GB of memory per vCPU
+// (https://www.alibabacloud.com/help/en/function-compute/latest/instance-types-and-instance-modes).
+func CheckShape(memoryMB int, cpu float64) error {
+	steps := cpu / 0.05
+	if cpu < 0.05 || cpu > 16 || math.Abs(steps-math.Round(steps)) > 1e-9 {
+		return fmt.Errorf("cpu %v: FC takes 0.05 to 16 vCPU in steps of 0.05", cpu)
+	}
+	if memoryMB < 128 || memoryMB > 32768 || memoryMB%64 != 0 {
+		return fmt.Errorf("memorySize %d: FC takes 128 to 32768 MB in steps of 64", memoryMB)
+	}
+	if perCPU := float64(memoryMB) / 1024 / cpu; perCPU < 1-1e-9 || perCPU > 4+1e-9 {
+		return fmt.Errorf("memorySize %d with cpu %v: %.2f GB per vCPU, FC takes 1 to 4", memoryMB, cpu, perCPU)
+	}
+	return nil
 }

@@ -103,3 +103,40 @@ func TestEnvBytes(t *testing.T) {
 		t.Fatalf("%d", n)
 	}
 }
+
+// TestInstanceShapes: every function's memorySize and cpu make an instance FC creates. Without cpu,
+// fc3's schema default is 0.35 vCPU, which needs at least 384 MB: neither 192 nor 128 MB fits it.
+func TestInstanceShapes(t *testing.T) {
+	f, err := Read(sYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range f.Resources {
+		cpu := r.Props.CPU
+		if cpu == 0 {
+			cpu = DefaultCPU
+		}
+		if err := CheckShape(r.Props.MemorySize, cpu); err != nil {
+			t.Errorf("resources.%s: %v", name, err)
+		}
+	}
+}
+
+func TestCheckShape(t *testing.T) {
+	tests := []struct {
+		memory int
+		cpu    float64
+		ok     bool
+	}{
+		{128, 0.05, true}, {128, 0.1, true}, {128, 0.15, false}, // 0.125 GB: 0.03125 to 0.125 vCPU
+		{192, 0.05, true}, {192, 0.15, true}, {192, 0.2, false}, {192, 0.35, false},
+		{512, 0.35, true}, {384, 0.35, true}, {320, 0.35, false}, {2048, 0.5, true}, {2048, 0.45, false},
+		{4096, 1, true}, {1024, 1, true}, {32768, 8, true}, {32768, 16, true},
+		{192, 0.12, false}, {192, 0.04, false}, {100, 0.05, false}, {200, 0.1, false}, {32832, 16, false}, {16384, 17, false},
+	}
+	for _, tt := range tests {
+		if err := CheckShape(tt.memory, tt.cpu); (err == nil) != tt.ok {
+			t.Errorf("CheckShape(%d, %v) = %v, want ok %v", tt.memory, tt.cpu, err, tt.ok)
+		}
+	}
+}
