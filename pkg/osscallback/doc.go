@@ -19,40 +19,45 @@
 //
 // # Upload callbacks
 //
-// A presigned URL says what the uploader *claimed*; a signed `Content-Type: image/png` happily stores a PDF or an
-// HTML page. With `PUBLIC_BASE_URL` set (the custom domain or the HTTP trigger URL), the broker learns when each
-// upload finished and what it actually is, and the uploader gets the verdict in the upload's own response.
+// A presigned URL says what the uploader claimed; a signed "Content-Type: image/png" happily
+// stores a PDF or an HTML page. With PUBLIC_BASE_URL set (the custom domain or the HTTP trigger
+// URL), the broker learns when each upload finished and what it actually is, and the uploader gets
+// the verdict in the upload's own response.
 //
-// The flow. Presigned PUTs carry two more signed headers, listed in the presign answer's `headers` (send them
-// as given, like the others): `x-oss-callback` (base64 JSON: `callbackUrl` = `<PUBLIC_BASE_URL>/v1/callbacks/oss`,
-// a JSON `callbackBody` template of `${bucket}`, `${object}`, `${etag}`, `${size}`, `${mimeType}`, `${crc64}`) and
-// `x-oss-callback-var` (`x:sub`, `x:content_type`, `x:request_id`, `x:pinned_size`, `x:max_size`). PostObject forms
-// carry the same as the fields `callback` and `x:*`, each pinned by the policy. Neither can be changed by the
-// uploader. After the write OSS POSTs the filled template to the broker, signed with OSS's RSA key, waits at most
-// 5 s, and answers the PUT (or form) with the broker's JSON. Multipart uploads already complete through the broker:
-// `POST /v1/multipart/complete` inspects directly and answers the same receipt (201 accepted, 200 rejected).
+// The flow. Presigned PUTs carry two more signed headers, listed in the presign answer's "headers"
+// (send them as given, like the others): x-oss-callback (base64 JSON: callbackUrl =
+// <PUBLIC_BASE_URL>/v1/callbacks/oss, a JSON callbackBody template of ${bucket}, ${object},
+// ${etag}, ${size}, ${mimeType}, ${crc64}) and x-oss-callback-var (x:sub, x:content_type,
+// x:request_id, x:pinned_size, x:max_size). PostObject forms carry the same as the fields
+// "callback" and x:*, each pinned by the policy. Neither can be changed by the uploader. After the
+// write OSS POSTs the filled template to the broker, signed with OSS's RSA key, waits at most 5 s,
+// and answers the PUT (or form) with the broker's JSON. Multipart uploads already complete through
+// the broker: "POST /v1/multipart/complete" inspects directly and answers the same receipt (201
+// accepted, 200 rejected).
 //
-// The callback route trusts OSS only. `POST /v1/callbacks/oss` verifies the signature exactly as OSS
-// documents it (MD5withRSA over the URL-decoded path, `?query` when there is one, `\n`, the body; base64 in
-// `Authorization`). The key URL comes base64 in `x-oss-pub-key-url`, which anyone can write, so it is fetched only
-// when its host is OSS's documented `gosspublic.alicdn.com` and its path a `callback_pub_key_v<n>.pem` file: over
-// HTTPS whatever scheme the header names (OSS writes `http://`), no redirects, cached per instance, a failing URL
-// retried at most once a minute. Look-alike hosts (`gosspublic.alicdn.com.evil.example`,
-// `evilgosspublic.alicdn.com`, `user@host` tricks, other ports) are refused before any connection. A bad signature,
-// another bucket, or a key outside the prefix (`objectkey`'s `Within`: placeholders stand for one safe segment) is
-// 403 `invalid_callback` and nothing else happens. Local mode's OSS server signs with a key pair of its own and
-// serves the public key at `http://<OSS_EMULATOR_ADDR>/callback_pub_key_v1.pem`; local mode, and only local mode,
-// tells the broker to trust that exact URL (a build argument, not a setting: no environment variable can make a
-// deployed function trust another host).
+// The callback route trusts OSS only. "POST /v1/callbacks/oss" verifies the signature exactly as
+// OSS documents it (MD5withRSA over the URL-decoded path, ?query when there is one, \n, the body;
+// base64 in Authorization). The key URL comes base64 in x-oss-pub-key-url, which anyone can write,
+// so it is fetched only when its host is OSS's documented gosspublic.alicdn.com and its path a
+// callback_pub_key_v<n>.pem file: over HTTPS whatever scheme the header names (OSS writes http://),
+// no redirects, cached per instance, a failing URL retried at most once a minute. Look-alike hosts
+// (gosspublic.alicdn.com.evil.example, evilgosspublic.alicdn.com, user@host tricks, other ports)
+// are refused before any connection. A bad signature, another bucket, or a key outside the prefix
+// (objectkey.Policy.Within: placeholders stand for one safe segment) is 403 invalid_callback and
+// nothing else happens. Local mode's OSS server signs with a key pair of its own and serves the
+// public key at http://<OSS_EMULATOR_ADDR>/callback_pub_key_v1.pem; local mode, and only local
+// mode, tells the broker to trust that exact URL (a build argument, not a setting: no environment
+// variable can make a deployed function trust another host).
 //
-// When the callback cannot run (the function unreachable or slower than 5 s, an error answer, the key host
-// down), OSS does not retry: it answers the uploader 203 with the XML error `CallbackFailed` and keeps the
-// object. Treat 203 as "stored, verdict pending": the second part of this work (an OSS event trigger that
-// inspects every object with the same `pkg/inspect`) judges it regardless. A form upload with a callback answers
-// 200 with the receipt, not 204.
+// When the callback cannot run (the function unreachable or slower than 5 s, an error answer, the
+// key host down), OSS does not retry: it answers the uploader 203 with the XML error CallbackFailed
+// and keeps the object. Treat 203 as "stored, verdict pending": the second part of this work (an
+// OSS event trigger that inspects every object with the same pkg/inspect) judges it regardless. A
+// form upload with a callback answers 200 with the receipt, not 204.
 //
-// RAM and CORS. `-print-ram-policy` adds, only with `PUBLIC_BASE_URL`, one statement on the prefix:
-// `oss:GetObject` and `oss:DeleteObject` (or `oss:PutObjectTagging` with `REJECTED_UPLOADS=tag`). The bucket CORS
-// rule of `-print-bucket-cors` already allows the request headers `x-oss-*`, which covers `x-oss-callback` and
-// `x-oss-callback-var`; browsers can read the receipt, the body of a CORS-allowed response.
+// RAM and CORS. -print-ram-policy adds, only with PUBLIC_BASE_URL, one statement on the prefix:
+// oss:GetObject and oss:DeleteObject (or oss:PutObjectTagging with REJECTED_UPLOADS=tag). The
+// bucket CORS rule of -print-bucket-cors already allows the request headers x-oss-*, which covers
+// x-oss-callback and x-oss-callback-var; browsers can read the receipt, the body of a CORS-allowed
+// response.
 package osscallback
