@@ -119,7 +119,7 @@ func newBroker(cfg *config.Config, log *slog.Logger, getenv func(string) string,
 		Logger:               log,
 	}
 	if cfg.Callbacks.Enabled() {
-		bc.CallbackURL = cfg.Callbacks.URL()
+		bc.CallbackURL = cfg.Callbacks.PublicBaseURL + broker.CallbackPath
 		bc.CallbackVerifier = &osscallback.Verifier{Trusted: o.trustedKeyURLs}
 		if bc.Inspector, err = newInspector(cfg, store); err != nil {
 			return nil, err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -122,11 +121,7 @@ func New(cfg Config) (*Broker, error) {
 	return b, nil
 }
 
-const objectsPrefix = "/v1/objects/"
-
-// ServeHTTP routes on the raw path. It does not use http.ServeMux, which
-// would clean "..", "//" and "%2F" out of object keys before the key gate
-// could judge them.
+// ServeHTTP answers r by the route table (routes.go) and logs it.
 func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := b.now()
 	ctx := r.Context()
@@ -140,51 +135,7 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Header().Set("X-Request-Id", id)
 	b.cors(rec, r)
 
-	var err *apiError
-	path := r.URL.EscapedPath()
-	route := path
-	switch {
-	case r.Method == http.MethodOptions:
-		err = b.preflight(rec, r)
-	case path == "/healthz":
-		if err = allow(r, http.MethodGet, http.MethodHead); err == nil {
-			writeJSON(rec, http.StatusOK, map[string]string{"status": "ok"})
-		}
-	case path == "/openapi.yaml":
-		if err = allow(r, http.MethodGet, http.MethodHead); err == nil {
-			serveOpenAPI(rec, r)
-		}
-	case path == "/v1/presign":
-		if err = allow(r, http.MethodPost); err == nil {
-			err = b.presign(rec, r)
-		}
-	case path == callbackPath:
-		if err = allow(r, http.MethodPost); err == nil {
-			err = b.ossCallback(rec, r)
-		}
-	case uploadRoutes[path] != nil:
-		if err = allow(r, http.MethodPost); err == nil {
-			err = uploadRoutes[path](b, rec, r)
-		}
-	case path == uppyS3Path:
-		err = b.uppyS3(rec, r)
-	case strings.HasPrefix(path, objectsPrefix):
-		route = objectsPrefix + "*"
-		if err = allow(r, http.MethodPut, http.MethodPost); err == nil {
-			err = b.putObject(rec, r, path[len(objectsPrefix):])
-		}
-	case strings.HasPrefix(path, webhooksPrefix):
-		route = webhooksPrefix + "*"
-		if err = allow(r, http.MethodPost); err == nil {
-			err = b.webhook(rec, r, path[len(webhooksPrefix):])
-		}
-	case b.cfg.Extra != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(path, "/v1/"):
-		route = "extra"
-		b.cfg.Extra.ServeHTTP(rec, r)
-	default:
-		route = "unknown"
-		err = errNotFound
-	}
+	route, err := b.dispatch(rec, r, r.URL.EscapedPath())
 	if err != nil {
 		writeError(rec, id, err)
 	}
@@ -196,14 +147,6 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.Int("status", rec.status),
 		slog.Duration("duration", b.now().Sub(start)),
 	)
-}
-
-func allow(r *http.Request, methods ...string) *apiError {
-	if slices.Contains(methods, r.Method) {
-		return nil
-	}
-	list := strings.Join(methods, ", ")
-	return &apiError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", message: "allowed methods: " + list, allow: list}
 }
 
 // authenticate returns the caller or the uniform 401.

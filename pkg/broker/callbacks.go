@@ -30,8 +30,6 @@ import (
 // uploader as the upload's response. Anything not signed by OSS, for
 // another bucket or outside the prefix is 403 and nothing else happens.
 
-const callbackPath = "/v1/callbacks/oss"
-
 // callbackBody is the template OSS fills in (application/json: OSS puts
 // each variable in as a JSON value). x: variables are the broker's, signed
 // with the upload.

@@ -2,7 +2,7 @@
 // it authenticates the caller, has the key judged by objectkey, and either
 // presigns a PUT or stores the payload through storage.
 //
-// Routes (v1):
+// Routes (v1), as the table in routes.go declares them:
 //
 //	POST /v1/presign                presigned V4 PUT URL for a key or folder
 //	PUT  /v1/objects/{key}          direct upload of a small payload

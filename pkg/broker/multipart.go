@@ -16,19 +16,6 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 )
 
-// uploadRoutes are the JSON POST routes of presign-post, presign-get and
-// multipart, by exact path.
-var uploadRoutes = map[string]func(*Broker, http.ResponseWriter, *http.Request) *apiError{
-	"/v1/presign-post":       (*Broker).presignPost,
-	"/v1/presign-get":        (*Broker).presignGet,
-	"/v1/multipart":          (*Broker).multipartInitiate,
-	"/v1/multipart/parts":    (*Broker).multipartParts,
-	"/v1/multipart/complete": (*Broker).multipartComplete,
-	"/v1/multipart/abort":    (*Broker).multipartAbort,
-	"/v1/multipart/list":     (*Broker).multipartList,
-	"/v1/uppy/sign":          (*Broker).uppySign,
-}
-
 // Multipart defaults and limits.
 const (
 	// DefaultPartSize is the part size when the caller asks for none: big

@@ -23,8 +23,6 @@ import (
 // S3-shaped front of its own multipart routes: Uppy's "upload id" is the
 // broker's sealed handle, and every guarantee of /v1/multipart holds.
 
-const uppyS3Path = "/v1/uppy/s3"
-
 // uppySignRequest is Uppy 6's PresignableRequest, plus overwrite, which a
 // developer may add to replace existing objects (the overwrite scope).
 type uppySignRequest struct {
@@ -170,9 +168,6 @@ type (
 // it (S3's XML part list), DELETE ?uploadId= aborts it. The upload id is
 // the broker's handle; the checks are those of /v1/multipart/*.
 func (b *Broker) uppyS3(w http.ResponseWriter, r *http.Request) *apiError {
-	if aerr := allow(r, http.MethodGet, http.MethodPost, http.MethodDelete); aerr != nil {
-		return aerr
-	}
 	p, aerr := b.authenticate(r)
 	if aerr != nil {
 		return aerr

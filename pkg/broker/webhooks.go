@@ -60,8 +60,6 @@ import (
 //   - Both the first delivery and a redelivery answer 200: senders only look
 //     for a 2xx, and the two answers are meant to be the same.
 
-const webhooksPrefix = "/v1/webhooks/"
-
 // errWebhookUnauthorized is the one answer to every delivery that is not
 // verified, whatever failed.
 var errWebhookUnauthorized = errorf(http.StatusUnauthorized, "unauthorized", "a valid webhook signature is required")

@@ -10,7 +10,7 @@ type Callbacks struct {
 	// PublicBaseURL (PUBLIC_BASE_URL) is the function's public address,
 	// the custom domain or the HTTP trigger URL, without a trailing slash.
 	// Set, presigned PUTs and PostObject forms carry an OSS callback to
-	// PublicBaseURL + "/v1/callbacks/oss", and every upload (multipart
+	// PublicBaseURL + broker.CallbackPath, and every upload (multipart
 	// completes too) is inspected. Empty, nothing of this runs.
 	PublicBaseURL string
 	// RejectAction (REJECTED_UPLOADS) is what happens to an upload whose
@@ -19,14 +19,8 @@ type Callbacks struct {
 	RejectAction string
 }
 
-// CallbackPath is the route OSS calls back.
-const CallbackPath = "/v1/callbacks/oss"
-
 // Enabled reports whether callbacks and inspection are on.
 func (c Callbacks) Enabled() bool { return c.PublicBaseURL != "" }
-
-// URL is the callback URL OSS is told to call.
-func (c Callbacks) URL() string { return c.PublicBaseURL + CallbackPath }
 
 func (l *loader) callbacks() Callbacks {
 	c := Callbacks{RejectAction: strings.ToLower(l.str("REJECTED_UPLOADS", "delete"))}

@@ -25,10 +25,6 @@ func TestCallbacks(t *testing.T) {
 			t.Errorf("%q %q: %+v", tt.base, tt.action, c.Callbacks)
 		}
 	}
-	c, _ := Load(env(map[string]string{"JWT_HS256_SECRET": secret, "PUBLIC_BASE_URL": "https://a.example"}))
-	if c.Callbacks.URL() != "https://a.example/v1/callbacks/oss" {
-		t.Errorf("URL %q", c.Callbacks.URL())
-	}
 	for name, v := range map[string][2]string{
 		"ftp":      {"ftp://a.example", ""},
 		"no host":  {"https://", ""},
