@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// TestPackagedBinariesLinkNoDevTools: the packages `make build` and
-// `make build-inspector` compile (read from the Makefile's recipes, for
+// TestPackagedBinariesLinkNoDevTools: the packages "make build" and
+// "make build-inspector" compile (read from the Makefile's recipes, for
 // linux/amd64 as they build) link nothing of the developer tooling: no local
 // OSS server, no FC emulator, no local mode and its demo page.
 func TestPackagedBinariesLinkNoDevTools(t *testing.T) {

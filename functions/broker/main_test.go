@@ -37,7 +37,7 @@ var (
 	buildErr  error
 )
 
-// binary builds functions/broker once per test run, as `make build` does.
+// binary builds functions/broker once per test run, as "make build" does.
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
