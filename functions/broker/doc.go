@@ -61,6 +61,31 @@
 //     signed header, re-sign without the secret, block a delivery still to come by planting a body
 //     under its id (keys come from signed bytes only), replay a Standard Webhooks or Stripe
 //     delivery outside WEBHOOK_TOLERANCE, or write into the webhooks folder with a token
+//   - a stranger with any Alibaba Cloud account can: have OSS send POST /v1/callbacks/oss any body,
+//     correctly signed (OSS signs every customer's callbacks with one key and the template is the
+//     uploader's: signed by OSS does not mean about this bucket); replay a genuine callback
+//     captured from an upload (their own) until its ticket expires (the URL's expiry plus an hour):
+//     on the version it names, the same verdict and notification id again. Cannot: make the broker
+//     read, judge, delete, tag or notify anything without a ticket the broker sealed for that
+//     upload (HMAC-SHA256 under a key derived from the configured secret, checked in constant
+//     time); change any field a ticket covers (bucket, key, "sub", declared type, pinned length,
+//     size limit, upload id, expiry); use another upload's ticket, or one truncated, expired or
+//     sealed under another key; name in the body another object than the ticket's; have a replay
+//     judge a version that upload did not write (the object's ETag and pinned upload id are checked
+//     on the read that judges it: 409, nothing done). Tests: TestStrangerCallbacks,
+//     TestReplayedCallback, TestForgedCallbacks in pkg/broker
+//   - an OSS event (the inspector function; FC's OSS trigger invokes it, it has no HTTP trigger)
+//     can: make the inspector judge the object under the key it names as it is now, and notify that
+//     verdict. Cannot: act on another bucket, outside the prefix, or on the broker's own webhook
+//     copies (skipped); choose the "sub" or upload id of the notification (read from the object's
+//     pinned metadata, not the event). Tests: functions/inspector, TestNotificationIDPerUpload
+//   - the application's notification receiver gets: each verdict signed (Standard Webhooks,
+//     NOTIFICATION_SECRET), at least once, with one webhook-id per upload on every path (callback
+//     route, multipart complete, inspector) and another for every other upload, the same bytes to
+//     the same key included; the "sub" the broker pinned when it authorised the upload (the
+//     ticket's, or the object's x-oss-meta-ossbroker-sub, which the uploader cannot drop or
+//     change), never one from a callback body. Tests: TestCallbackPathNotifies,
+//     TestEveryRoutePinsTheSub, TestNotificationIDPerUpload
 //   - a forged or malformed token can: nothing: 401 with one uniform body. Cannot: use "alg: none",
 //     algorithm confusion (HS256 with the public key), "jku"/"x5u"/"jwk" headers (never fetched,
 //     never trusted), a JWKS key marked for encryption or bound to another "alg" (with or without

@@ -245,10 +245,13 @@ func start(t testing.TB, recv *receiver, extraEnv ...string) *env {
 
 // put writes an object as an upload through the broker would: with the
 // pinned uploader (notify.SubMeta).
+// testUpload is the upload id put pins, as the broker pins one per upload.
+const testUpload = "dGVzdC11cGxvYWQtaWQtMDE"
+
 func (e *env) put(t testing.TB, key, contentType, sub string, body []byte, extra func(*oss.PutObjectRequest)) (*oss.PutObjectResult, error) {
 	t.Helper()
 	req := &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key), ContentType: oss.Ptr(contentType),
-		Body: bytes.NewReader(body), Metadata: map[string]string{notify.SubMeta: notify.EncodeSub(sub)}}
+		Body: bytes.NewReader(body), Metadata: map[string]string{notify.SubMeta: notify.EncodeSub(sub), notify.UploadMeta: testUpload}}
 	if extra != nil {
 		extra(req)
 	}
@@ -372,7 +375,7 @@ func TestAcceptedUploadNotifiedOnceByID(t *testing.T) {
 		got.Verdict != want.Verdict || got.Sub != want.Sub || got.Reason != "" {
 		t.Fatalf("notification %s\nwant type %s data %+v", first.Body, notify.Completed, want)
 	}
-	if id := notify.ID(bucket, prefix+"alice/photo.png", etag); first.Headers["webhook-id"] != id {
+	if id := notify.ID(bucket, prefix+"alice/photo.png", etag, testUpload); first.Headers["webhook-id"] != id {
 		t.Fatalf("webhook-id %q, want %q", first.Headers["webhook-id"], id)
 	}
 
@@ -501,7 +504,7 @@ func TestNoDoubleVerdicts(t *testing.T) {
 		if p.Type != notify.Rejected || p.Data.Reason != "unsupported_media_type" || p.Data.Action != "tagged" {
 			t.Fatalf("a tagged rejection was re-judged: %s", n.Body)
 		}
-		if n.Headers["webhook-id"] != notify.ID(bucket, key, oss.ToString(res.ETag)) {
+		if n.Headers["webhook-id"] != notify.ID(bucket, key, oss.ToString(res.ETag), testUpload) {
 			t.Fatal("another id")
 		}
 		e.nextDone(t)
@@ -522,7 +525,7 @@ func TestNoDoubleVerdicts(t *testing.T) {
 		if ferr != nil || len(out) != 1 || out[0].Verdict != "rejected" || out[0].Reason != uploadevent.ReasonGone {
 			t.Fatalf("gone object: %+v %v", out, ferr)
 		}
-		if n := recv.next(t); n.Headers["webhook-id"] != notify.ID(bucket, key, "0123456789ABCDEF0123456789ABCDEF") {
+		if n := recv.next(t); n.Headers["webhook-id"] != notify.ID(bucket, key, "0123456789ABCDEF0123456789ABCDEF", "") {
 			t.Fatalf("gone object notified under %q", n.Headers["webhook-id"])
 		}
 		// Now the key exists with other bytes: the old event is stale.

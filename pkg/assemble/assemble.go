@@ -29,6 +29,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadevent"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
+	"github.com/ossbroker/ossbroker/pkg/uploadticket"
 	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
 
@@ -121,6 +122,9 @@ func newBroker(cfg *config.Config, log *slog.Logger, getenv func(string) string,
 	if cfg.Callbacks.Enabled() {
 		bc.CallbackURL = cfg.Callbacks.PublicBaseURL + broker.CallbackPath
 		bc.CallbackVerifier = &osscallback.Verifier{Trusted: o.trustedKeyURLs}
+		if bc.Tickets, err = ticketSealer(cfg); err != nil {
+			return nil, err
+		}
 		if bc.Inspector, err = newInspector(cfg, store); err != nil {
 			return nil, err
 		}
@@ -197,6 +201,18 @@ func handleSealer(cfg *config.Config, log *slog.Logger) (*uploadhandle.Sealer, e
 	}
 	log.Debug("multipart handle key derived", "from", cfg.Multipart.HandleSecretFrom)
 	return uploadhandle.New(key)
+}
+
+// ticketSealer builds the sealer of upload callback tickets from the same
+// configured secret as handleSealer, under its own label: every FC instance
+// opens the tickets any other one sealed. The configuration refuses
+// PUBLIC_BASE_URL without a secret.
+func ticketSealer(cfg *config.Config) (*uploadticket.Sealer, error) {
+	key, err := uploadticket.DeriveKey(cfg.Multipart.HandleSecret)
+	if err != nil {
+		return nil, fmt.Errorf("callback ticket key (from %s): %w", cfg.Multipart.HandleSecretFrom, err)
+	}
+	return uploadticket.New(key)
 }
 
 // BrokerPolicy is the broker's least-privilege RAM policy for the routes cfg

@@ -17,6 +17,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/osscallback"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
+	"github.com/ossbroker/ossbroker/pkg/uploadticket"
 	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
 
@@ -62,11 +63,13 @@ type Config struct {
 	MaxMultipartBytes int64
 
 	// Upload callbacks and inspection (callbacks.go). CallbackURL, set,
-	// puts an OSS callback to it on presigned PUTs and PostObject forms;
-	// CallbackVerifier checks POST /v1/callbacks/oss; Inspector judges
-	// uploads there and at multipart complete. Set all three or none.
+	// puts an OSS callback to it on presigned PUTs and PostObject forms,
+	// with a ticket sealed by Tickets; CallbackVerifier checks OSS's
+	// signature on POST /v1/callbacks/oss; Inspector judges uploads there
+	// and at multipart complete. Set all four or none.
 	CallbackURL      string
 	CallbackVerifier *osscallback.Verifier
+	Tickets          *uploadticket.Sealer
 	Inspector        *inspect.Inspector
 	// Notifier, set, POSTs each verdict the broker reaches (callback route,
 	// multipart complete) to the application, one attempt bounded by
@@ -112,8 +115,8 @@ func New(cfg Config) (*Broker, error) {
 	if err := b.initWebhooks(); err != nil {
 		return nil, err
 	}
-	if (cfg.CallbackURL != "") != (cfg.Inspector != nil) || (cfg.CallbackURL != "") != (cfg.CallbackVerifier != nil) {
-		return nil, errors.New("broker: CallbackURL, CallbackVerifier and Inspector go together")
+	if on := cfg.CallbackURL != ""; on != (cfg.Inspector != nil) || on != (cfg.CallbackVerifier != nil) || on != (cfg.Tickets != nil) {
+		return nil, errors.New("broker: CallbackURL, CallbackVerifier, Tickets and Inspector go together")
 	}
 	if cfg.CallbackURL != "" {
 		b.cbParam = callbackParam(cfg.CallbackURL)

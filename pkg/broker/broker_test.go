@@ -35,6 +35,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/osscallback"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
+	"github.com/ossbroker/ossbroker/pkg/uploadticket"
 	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
 
@@ -66,6 +67,8 @@ type env struct {
 	// keyDials counts connections the callback verifier made to any host
 	// but the local OSS server (callbacks on).
 	keyDials *atomic.Int64
+	// tickets seals callback tickets with the broker's key (callbacks on).
+	tickets *uploadticket.Sealer
 }
 
 type options struct {
@@ -196,8 +199,14 @@ func newEnv(t *testing.T, o options) *env {
 	var cbURL string
 	var cbVerifier *osscallback.Verifier
 	var inspector *inspect.Inspector
+	var tickets *uploadticket.Sealer
 	keyDials := &atomic.Int64{}
 	if o.callbacks {
+		tk, err := uploadticket.DeriveKey(handleSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tickets, _ = uploadticket.New(tk)
 		cbURL = "http://" + hs.Listener.Addr().String() + "/v1/callbacks/oss"
 		if o.callbackURL != "" {
 			cbURL = o.callbackURL
@@ -228,7 +237,7 @@ func newEnv(t *testing.T, o options) *env {
 		}
 	}
 	b, err := broker.New(broker.Config{
-		CallbackURL: cbURL, CallbackVerifier: cbVerifier, Inspector: inspector, Notifier: notifier,
+		CallbackURL: cbURL, CallbackVerifier: cbVerifier, Tickets: tickets, Inspector: inspector, Notifier: notifier,
 		Auth: verifier, Keys: keys, Storage: store,
 		ContentTypes: types,
 		PresignTTL:   15 * time.Minute, PresignMaxTTL: time.Hour,
@@ -247,7 +256,7 @@ func newEnv(t *testing.T, o options) *env {
 	t.Cleanup(hs.Close)
 	owner := oss.NewClient(oss.LoadDefaultConfig().WithRegion(region).WithEndpoint(ossURL).
 		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(ownerID, ownerSecret)))
-	return &env{t: t, url: hs.URL, oss: owner, ossURL: ossURL, logs: logs, handler: b, emu: srv, keyDials: keyDials}
+	return &env{t: t, url: hs.URL, oss: owner, ossURL: ossURL, logs: logs, handler: b, emu: srv, keyDials: keyDials, tickets: tickets}
 }
 
 func token(t *testing.T, sub string, mutate func(jwt.MapClaims)) string {

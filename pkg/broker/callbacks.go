@@ -5,10 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
@@ -16,6 +16,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/internal/requestid"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/storage"
+	"github.com/ossbroker/ossbroker/pkg/uploadticket"
 )
 
 // Upload callbacks (POST /v1/callbacks/oss).
@@ -24,33 +25,41 @@ import (
 // and x-oss-callback-var as signed headers (listed in the presign answer's
 // headers), and every PostObject form carries them as fields its policy
 // pins: the uploader can change neither. After the write, OSS POSTs the
-// callback body below to CallbackURL, signed with its RSA key; this route
-// verifies the signature (osscallback), checks bucket and key, inspects the
-// object (inspect) and answers 200 with the receipt, which OSS hands to the
-// uploader as the upload's response. Anything not signed by OSS, for
-// another bucket or outside the prefix is 403 and nothing else happens.
+// callback body below to CallbackURL, signed with its RSA key.
+//
+// That signature proves only that OSS sent the request: OSS signs every
+// customer's callbacks with one key, and anyone can have it send a body of
+// literals naming this bucket, another user's key and any sub. So the route
+// acts only on the ticket (uploadticket), a MAC under the broker's own key
+// minted when it authorised the upload: bucket, key, sub, declared type,
+// pinned and maximum size, upload id, expiry. It judges only the object
+// version the callback names: the object's ETag must be the callback's and
+// its pinned upload id (notify.UploadMeta) the ticket's, checked on the same
+// read that judges it, before anything is done to it. No valid ticket, or
+// expired: 403 and nothing is read, touched or notified.
 
 // callbackBody is the template OSS fills in (application/json: OSS puts
-// each variable in as a JSON value). x: variables are the broker's, signed
-// with the upload.
+// each variable in as a JSON value). The route acts on the ticket; bucket
+// and key must name the ticket's object, etag the version to judge.
 const callbackBody = `{"bucket":${bucket},"key":${object},"etag":${etag},"size":${size},"mimeType":${mimeType},` +
-	`"crc64":${crc64},"sub":${x:sub},"contentType":${x:content_type},"requestId":${x:request_id},` +
-	`"pinnedSize":${x:pinned_size},"maxSize":${x:max_size}}`
+	`"crc64":${crc64},"ticket":${x:ticket}}`
 
-// callbackFields are the fields of callbackBody the route uses. Size, ETag,
-// type and CRC-64 come from OSS itself at inspection (one ranged GET), so
-// how OSS writes numbers in the body does not matter.
+// callbackFields are the fields of callbackBody the route reads.
 type callbackFields struct {
-	Bucket     string `json:"bucket"`
-	Key        string `json:"key"`
-	RequestID  string `json:"requestId"`
-	Sub        string `json:"sub"`
-	PinnedSize string `json:"pinnedSize"`
-	MaxSize    string `json:"maxSize"`
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	ETag   string `json:"etag"`
+	Ticket string `json:"ticket"`
 }
 
-// maxCallbackBody bounds the callback request: the filled template is well
-// under 4 KiB (a key is at most 1023 bytes).
+// ticketGrace is how long after its URL or form expires an upload's
+// callback is still taken: the upload may start just before expiry and
+// take a while. Later, the route refuses it (OSS answers the uploader 203)
+// and the OSS-triggered inspector judges the object.
+const ticketGrace = time.Hour
+
+// maxCallbackBody bounds the callback request: the filled template with a
+// ticket is well under it (a key is at most 1023 bytes).
 const maxCallbackBody = 16 << 10
 
 // callbackParam is the x-oss-callback value, the same for every upload.
@@ -64,21 +73,22 @@ func callbackParam(url string) string {
 	return base64.StdEncoding.EncodeToString(js)
 }
 
-// callbackVars is the x-oss-callback-var value of one upload: who, what was
-// declared, the request that presigned it, the pinned size (nil: none) and
-// the size limit.
-func callbackVars(r *http.Request, p auth.Principal, contentType string, pinned *int64, maxSize int64) map[string]string {
-	v := map[string]string{
-		"x:sub":          p.Subject,
-		"x:content_type": contentType,
-		"x:request_id":   requestid.From(r.Context()),
-		"x:pinned_size":  "",
-		"x:max_size":     strconv.FormatInt(maxSize, 10),
-	}
+// callbackVars is the x-oss-callback-var value of one upload: its ticket,
+// over who, what was declared, the pinned size (nil: none), the size limit
+// and the upload id pinned on the object, valid until expires.
+func (b *Broker) callbackVars(r *http.Request, p auth.Principal, key, contentType, upload string, pinned *int64, maxSize int64,
+	expires time.Time) (map[string]string, *apiError) {
+	c := uploadticket.Claims{Bucket: b.cfg.Storage.Bucket(), Key: key, Subject: p.Subject, ContentType: contentType,
+		Pinned: -1, MaxSize: maxSize, Upload: upload, RequestID: requestid.From(r.Context()), Expires: expires.Add(ticketGrace)}
 	if pinned != nil {
-		v["x:pinned_size"] = strconv.FormatInt(*pinned, 10)
+		c.Pinned = *pinned
 	}
-	return v
+	t, err := b.cfg.Tickets.Seal(c)
+	if err != nil {
+		// Unreachable for inputs the checks let through.
+		return nil, b.storageError(r.Context(), fmt.Errorf("callback ticket: %w", err))
+	}
+	return map[string]string{"x:ticket": t}, nil
 }
 
 func encodeVars(v map[string]string) string {
@@ -86,8 +96,12 @@ func encodeVars(v map[string]string) string {
 	return base64.StdEncoding.EncodeToString(js)
 }
 
-var errForgedCallback = errorf(http.StatusForbidden, "invalid_callback",
-	"not an upload callback signed by OSS for this bucket and prefix")
+var (
+	errForgedCallback = errorf(http.StatusForbidden, "invalid_callback",
+		"not an upload callback signed by OSS with a valid ticket of this broker")
+	errStaleVersion = errorf(http.StatusConflict, "version_changed",
+		"the object is no longer the version this upload wrote (overwritten since); no verdict about another version")
+)
 
 // ossCallback is POST /v1/callbacks/oss.
 func (b *Broker) ossCallback(w http.ResponseWriter, r *http.Request) *apiError {
@@ -100,32 +114,44 @@ func (b *Broker) ossCallback(w http.ResponseWriter, r *http.Request) *apiError {
 		return errorf(http.StatusRequestEntityTooLarge, "payload_too_large", "the callback body is over "+sizeText(maxCallbackBody))
 	}
 	refuse := func(reason string) *apiError {
-		// The reason, never the signature or the key URL.
+		// The reason, never the signature, the ticket or the key URL.
 		b.log.LogAttrs(ctx, slog.LevelWarn, "callback refused",
 			slog.String("requestId", requestid.From(ctx)), slog.String("reason", reason))
 		return errForgedCallback
 	}
+	// The ticket first: a request without one costs no key fetch.
+	var f callbackFields
+	if err := json.Unmarshal(body, &f); err != nil {
+		return refuse("the body is not the broker's callback template")
+	}
+	t, err := b.cfg.Tickets.Open(f.Ticket, b.now())
+	if err != nil {
+		return refuse("no valid ticket")
+	}
+	if f.Bucket != t.Bucket || f.Key != t.Key || f.ETag == "" {
+		return refuse("the body does not name its ticket's object and version")
+	}
 	if err := b.cfg.CallbackVerifier.Verify(ctx, r, body); err != nil {
 		return refuse(err.Error())
 	}
-	var f callbackFields
-	if err := json.Unmarshal(body, &f); err != nil {
-		return refuse("the signed body is not the broker's callback template")
-	}
-	if f.Bucket != b.cfg.Storage.Bucket() {
+	if t.Bucket != b.cfg.Storage.Bucket() {
 		return refuse("another bucket")
 	}
-	if err := b.cfg.Keys.Within(f.Key); err != nil {
+	if err := b.cfg.Keys.Within(t.Key); err != nil {
 		return refuse(err.Error())
 	}
-	req := inspect.Request{Bucket: f.Bucket, Key: f.Key}
-	req.Size, _ = strconv.ParseInt(f.PinnedSize, 10, 64)
-	req.MaxSize, _ = strconv.ParseInt(f.MaxSize, 10, 64)
-	rec, aerr := b.inspect(ctx, req, f.RequestID)
+	req := inspect.Request{Bucket: t.Bucket, Key: t.Key, MaxSize: t.MaxSize, ETag: f.ETag,
+		Meta: map[string]string{notify.UploadMeta: t.Upload}}
+	if t.Pinned >= 0 {
+		// inspect reads Size 0 as "not pinned": an empty pinned upload is
+		// judged against its limit only.
+		req.Size = t.Pinned
+	}
+	rec, aerr := b.inspect(ctx, req, t.RequestID)
 	if aerr != nil {
 		return aerr
 	}
-	b.notify(ctx, rec, f.Sub)
+	b.notify(ctx, notify.Upload{Receipt: rec, Sub: t.Subject, UploadID: t.Upload})
 	writeJSON(w, http.StatusOK, &rec)
 	return nil
 }
@@ -139,20 +165,20 @@ const NotifyTimeout = 2 * time.Second
 
 // notify sends rec's notification once (when notifications are on) and
 // logs the outcome; it never fails the request.
-func (b *Broker) notify(ctx context.Context, rec inspect.Receipt, sub string) {
+func (b *Broker) notify(ctx context.Context, u notify.Upload) {
 	if b.cfg.Notifier == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), NotifyTimeout)
 	defer cancel()
-	id, err := b.cfg.Notifier.Send(ctx, notify.Upload{Receipt: rec, Sub: sub})
+	id, err := b.cfg.Notifier.Send(ctx, u)
 	if err != nil {
 		b.log.LogAttrs(ctx, slog.LevelWarn, "notification not delivered; the inspector function will retry",
 			slog.String("requestId", requestid.From(ctx)), slog.String("notificationId", id), slog.String("error", err.Error()))
 		return
 	}
 	b.log.LogAttrs(ctx, slog.LevelInfo, "notification delivered",
-		slog.String("requestId", requestid.From(ctx)), slog.String("notificationId", id), slog.String("verdict", rec.Verdict))
+		slog.String("requestId", requestid.From(ctx)), slog.String("notificationId", id), slog.String("verdict", u.Verdict))
 }
 
 // inspect runs the inspector and logs the verdict.
@@ -161,6 +187,9 @@ func (b *Broker) inspect(ctx context.Context, req inspect.Request, presignID str
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return rec, errorf(http.StatusNotFound, "not_found", "the object is no longer there")
+		}
+		if errors.Is(err, inspect.ErrOtherVersion) {
+			return rec, errStaleVersion
 		}
 		return rec, b.storageError(ctx, err)
 	}

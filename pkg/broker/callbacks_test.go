@@ -15,11 +15,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
 	"github.com/ossbroker/ossbroker/pkg/inspect"
+	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/osscallback"
+	"github.com/ossbroker/ossbroker/pkg/uploadticket"
 )
 
 func pngBytes(t *testing.T) []byte {
@@ -56,6 +59,48 @@ func (e *env) exists(key string) bool {
 	return err == nil
 }
 
+// testTickets seals tickets with the key the test broker derives from
+// handleSecret.
+func testTickets(t *testing.T) *uploadticket.Sealer {
+	t.Helper()
+	k, err := uploadticket.DeriveKey(handleSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := uploadticket.New(k)
+	return s
+}
+
+// ticketFor is a ticket as the broker seals it for alice's upload of key.
+func ticketFor(t *testing.T, key, upload string) string {
+	t.Helper()
+	tk, err := testTickets(t).Seal(uploadticket.Claims{Bucket: bucket, Key: key, Subject: "alice", ContentType: "image/png",
+		Pinned: -1, MaxSize: 1 << 20, Upload: upload, Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+// putPinned stores body at key as the owner, with upload id pinned as the
+// broker pins it, and returns the ETag.
+func (e *env) putPinned(key, contentType string, body []byte, upload string) string {
+	e.t.Helper()
+	res, err := e.oss.PutObject(context.Background(), &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key),
+		ContentType: oss.Ptr(contentType), Metadata: map[string]string{notify.UploadMeta: upload}, Body: bytes.NewReader(body)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return strings.Trim(oss.ToString(res.ETag), `"`)
+}
+
+// callbackJSON is a callback body as OSS fills the broker's template.
+func callbackJSON(b, key, etag, ticket string) []byte {
+	js, _ := json.Marshal(map[string]any{"bucket": b, "key": key, "etag": etag, "size": 10, "mimeType": "image/png",
+		"crc64": "1", "ticket": ticket})
+	return js
+}
+
 func TestCallbackPresignedPut(t *testing.T) {
 	e := newEnv(t, options{callbacks: true})
 	tok := token(t, "alice", nil)
@@ -66,8 +111,12 @@ func TestCallbackPresignedPut(t *testing.T) {
 	res.json(t, &p)
 	cb, _ := base64.StdEncoding.DecodeString(p.Headers["x-oss-callback"])
 	vars, _ := base64.StdEncoding.DecodeString(p.Headers["x-oss-callback-var"])
-	if !strings.Contains(string(cb), `"callbackUrl":"`+e.url+`/v1/callbacks/oss"`) || !strings.Contains(string(vars), `"x:sub":"alice"`) {
-		t.Fatalf("callback headers: %s / %s", cb, vars)
+	var v map[string]string
+	json.Unmarshal(vars, &v)
+	tk, err := testTickets(t).Open(v["x:ticket"], time.Now())
+	if !strings.Contains(string(cb), `"callbackUrl":"`+e.url+`/v1/callbacks/oss"`) || err != nil || len(v) != 1 ||
+		tk.Subject != "alice" || tk.Key != "exampledir/cb/a.png" || tk.Upload != p.Headers["x-oss-meta-"+notify.UploadMeta] {
+		t.Fatalf("callback headers: %s / %s (%v)", cb, vars, err)
 	}
 	// Without them, or changed, OSS refuses the upload.
 	h := map[string]string{}
@@ -154,8 +203,10 @@ func TestCallbackPostObject(t *testing.T) {
 			Fields map[string]string
 		}
 		res.json(t, &f)
-		if f.Fields["callback"] == "" || f.Fields["x:sub"] != "alice" {
-			t.Fatalf("form fields %v", f.Fields)
+		tk, err := testTickets(t).Open(f.Fields["x:ticket"], time.Now())
+		if f.Fields["callback"] == "" || err != nil || tk.Subject != "alice" || tk.Key != key ||
+			tk.Upload != f.Fields["x-oss-meta-"+notify.UploadMeta] {
+			t.Fatalf("form fields %v (%v)", f.Fields, err)
 		}
 		var b bytes.Buffer
 		w := multipart.NewWriter(&b)
@@ -226,19 +277,13 @@ func forge(t *testing.T, e *env, key *rsa.PrivateKey, keyURL, path string, body 
 func TestForgedCallbacks(t *testing.T) {
 	emuKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	e := newEnv(t, options{callbacks: true, callbackKey: emuKey})
-	// A disguised object, stored by the owner without a callback: a genuine
+	// A disguised object, stored with a ticket's upload id: a genuine
 	// callback would reject and delete it; a forged one must not.
-	for _, k := range []string{"exampledir/forged.png", "outside/forged.png"} {
-		if _, err := e.oss.PutObject(context.Background(), &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(k),
-			ContentType: oss.Ptr("image/png"), Body: strings.NewReader(htmlBytes)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	body := func(b, key string) []byte {
-		js, _ := json.Marshal(map[string]any{"bucket": b, "key": key, "etag": "x", "size": 10, "mimeType": "image/png",
-			"sub": "alice", "contentType": "image/png", "requestId": "r", "pinnedSize": "", "maxSize": "1000"})
-		return js
-	}
+	upload := uploadticket.NewUploadID()
+	etag := e.putPinned("exampledir/forged.png", "image/png", []byte(htmlBytes), upload)
+	e.putPinned("outside/forged.png", "image/png", []byte(htmlBytes), upload)
+	tk := ticketFor(t, "exampledir/forged.png", upload)
+	body := func(b, key string) []byte { return callbackJSON(b, key, etag, tk) }
 	good := body(bucket, "exampledir/forged.png")
 	trusted := e.emu.CallbackKeyURL()
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
@@ -268,7 +313,7 @@ func TestForgedCallbacks(t *testing.T) {
 		tamper func([]byte) []byte
 	}{
 		{"another key", other, trusted, "/v1/callbacks/oss", good, nil},
-		{"tampered body", emuKey, trusted, "/v1/callbacks/oss", good, func(b []byte) []byte { return bytes.Replace(b, []byte("1000"), []byte("9999"), 1) }},
+		{"tampered body", emuKey, trusted, "/v1/callbacks/oss", good, func(b []byte) []byte { return bytes.Replace(b, []byte(`"size":10`), []byte(`"size":11`), 1) }},
 		{"another key on another host", other, evilHost, "/v1/callbacks/oss", good, nil},
 		{"look-alike host", other, "http://gosspublic.alicdn.com.evil.example/callback_pub_key_v1.pem", "/v1/callbacks/oss", good, nil},
 		{"look-alike prefix", other, "http://evilgosspublic.alicdn.com/callback_pub_key_v1.pem", "/v1/callbacks/oss", good, nil},
@@ -354,18 +399,18 @@ func callbackSpecCases(t *testing.T) []specCase {
 	e := newEnv(t, options{callbacks: true, callbackKey: emuKey})
 	down := newEnv(t, options{callbacks: true, callbackKey: emuKey, endpoint: "http://" + closedAddr(t)})
 	off := newEnv(t, options{})
-	for _, k := range []string{"exampledir/spec/cb-good.png", "exampledir/spec/cb-bad.png"} {
+	etags := map[string]string{}
+	upload := uploadticket.NewUploadID()
+	for _, k := range []string{"exampledir/spec/cb-good.png", "exampledir/spec/cb-bad.png", "exampledir/spec/cb-stale.png"} {
 		body := pngBytes(t)
 		if strings.Contains(k, "bad") {
 			body = []byte(htmlBytes)
 		}
-		if _, err := e.oss.PutObject(context.Background(), &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(k),
-			ContentType: oss.Ptr("image/png"), Body: bytes.NewReader(body)}); err != nil {
-			t.Fatal(err)
-		}
+		etags[k] = e.putPinned(k, "image/png", body, upload)
 	}
+	etags["exampledir/spec/cb-stale.png"] = "0123456789ABCDEF0123456789ABCDEF" // an earlier version
 	signed := func(e *env, key string) (map[string]string, []byte) {
-		body, _ := json.Marshal(map[string]string{"bucket": bucket, "key": key, "requestId": "r", "pinnedSize": "", "maxSize": ""})
+		body := callbackJSON(bucket, key, etags[key], ticketFor(t, key, upload))
 		msg, _ := osscallback.StringToSign("/v1/callbacks/oss", "", false, body)
 		sig, _ := osscallback.Sign(emuKey, msg)
 		return map[string]string{"Content-Type": "application/json", "Authorization": sig,
@@ -373,6 +418,7 @@ func callbackSpecCases(t *testing.T) []specCase {
 	}
 	goodH, goodB := signed(e, "exampledir/spec/cb-good.png")
 	badH, badB := signed(e, "exampledir/spec/cb-bad.png")
+	staleH, staleB := signed(e, "exampledir/spec/cb-stale.png")
 	downH, downB := signed(down, "exampledir/spec/cb-good.png")
 	forgedH := map[string]string{"Content-Type": "application/json", "Authorization": "AAAA",
 		"x-oss-pub-key-url": base64.StdEncoding.EncodeToString([]byte("http://evil.example/callback_pub_key_v1.pem"))}
@@ -388,6 +434,7 @@ func callbackSpecCases(t *testing.T) []specCase {
 		{"callback accepted", e.url, "POST", "/v1/callbacks/oss", goodH, goodB, 200},
 		{"callback rejected", e.url, "POST", "/v1/callbacks/oss", badH, badB, 200},
 		{"callback forged", e.url, "POST", "/v1/callbacks/oss", forgedH, goodB, 403},
+		{"callback for an overwritten version", e.url, "POST", "/v1/callbacks/oss", staleH, staleB, 409},
 		{"callback route off", off.url, "POST", "/v1/callbacks/oss", goodH, goodB, 404},
 		{"callback too large", e.url, "POST", "/v1/callbacks/oss", goodH, bytes.Repeat([]byte(" "), 17<<10), 413},
 		{"callback storage down", down.url, "POST", "/v1/callbacks/oss", downH, downB, 502},

@@ -12,6 +12,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/auth"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/internal/requestid"
+	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 )
@@ -152,8 +153,9 @@ func (b *Broker) initiate(r *http.Request, p auth.Principal, req *multipartInitR
 	if aerr != nil {
 		return nil, aerr
 	}
+	pinned, _ := b.pinUploader(meta, p)
 	id, err := b.cfg.Storage.InitiateMultipart(r.Context(), storage.Upload{
-		Key: key, ContentType: req.ContentType, Overwrite: req.Overwrite, Metadata: b.pinSub(meta, p),
+		Key: key, ContentType: req.ContentType, Overwrite: req.Overwrite, Metadata: pinned,
 	})
 	if err != nil {
 		return nil, b.multipartError(r.Context(), err)
@@ -460,7 +462,7 @@ func (b *Broker) completeWithReceipt(w http.ResponseWriter, r *http.Request, c u
 	if aerr != nil {
 		return aerr
 	}
-	b.notify(r.Context(), rec, sub)
+	b.notify(r.Context(), notify.Upload{Receipt: rec, Sub: sub, UploadID: inspect.MetaValue(rec.Metadata, notify.UploadMeta)})
 	status := http.StatusOK
 	if rec.Verdict == inspect.Accepted {
 		status = http.StatusCreated

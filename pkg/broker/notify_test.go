@@ -12,8 +12,13 @@ import (
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/fc-runtime-go-sdk/events"
 
+	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/notify"
+	"github.com/ossbroker/ossbroker/pkg/objectkey"
+	"github.com/ossbroker/ossbroker/pkg/storage"
+	"github.com/ossbroker/ossbroker/pkg/uploadevent"
 	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
 
@@ -67,7 +72,7 @@ func (r *hookReceiver) only(t *testing.T) notify.Payload {
 	if err := json.Unmarshal(bodies[0], &p); err != nil {
 		t.Fatal(err)
 	}
-	if hs[0].Get("Webhook-Id") != notify.ID(p.Data.Bucket, p.Data.Key, p.Data.ETag) {
+	if !strings.HasPrefix(hs[0].Get("Webhook-Id"), "upl_") {
 		t.Fatalf("webhook-id %q is not the object version's", hs[0].Get("Webhook-Id"))
 	}
 	return p
@@ -209,5 +214,66 @@ func TestEveryRoutePinsTheSub(t *testing.T) {
 				t.Errorf("%s with metadata %q: %d %s", route, name, res.status, res.body)
 			}
 		}
+	}
+}
+
+// TestNotificationIDPerUpload: the same bytes uploaded to the same key by
+// two users are two uploads with two notification ids, each with its own
+// sub; and the OSS-triggered inspector, handling the event of the second
+// upload, notifies it under the id the callback route used.
+func TestNotificationIDPerUpload(t *testing.T) {
+	recv := newHookReceiver(t, false)
+	e := newEnv(t, options{callbacks: true, notifyURL: recv.srv.URL})
+	const key = "exampledir/n/same.png"
+	img := pngBytes(t)
+	var etag string
+	for i, sub := range []string{"alice", "bob"} {
+		res := e.presign(token(t, sub, nil), map[string]any{"key": key, "contentType": "image/png", "overwrite": true})
+		var p presigned
+		res.json(t, &p)
+		r := do(t, "PUT", p.URL, p.Headers, img)
+		var rc receipt
+		r.json(t, &rc)
+		if r.status != 200 || rc.Verdict != "accepted" {
+			t.Fatalf("%s: %d %s", sub, r.status, r.body)
+		}
+		etag = rc.ETag
+		hs, bodies := recv.deliveries()
+		var n notify.Payload
+		json.Unmarshal(bodies[i], &n)
+		if want := notify.ID(bucket, key, rc.ETag, p.Headers["x-oss-meta-"+notify.UploadMeta]); len(hs) != i+1 ||
+			hs[i].Get("Webhook-Id") != want || n.Data.Sub != sub {
+			t.Fatalf("%s: %d notifications, id %q (want %q), sub %q", sub, len(hs), hs[i].Get("Webhook-Id"), want, n.Data.Sub)
+		}
+	}
+	hs, _ := recv.deliveries()
+	if hs[0].Get("Webhook-Id") == hs[1].Get("Webhook-Id") {
+		t.Fatal("two uploads of the same bytes share a notification id")
+	}
+
+	// The inspector function's path, for bob's upload.
+	store, err := storage.New(storage.Config{Bucket: bucket, Region: region, Endpoint: e.ossURL, PathStyle: true,
+		Credentials: storage.Credentials(ownerID, ownerSecret, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := inspect.New(inspect.Config{Store: store, MaxSize: 1 << 20})
+	src, _ := webhook.NewSource("uploads", webhook.Standard, "NOTIFICATION_SECRET", notifySecret)
+	n, _ := notify.New(notify.Config{URL: recv.srv.URL, Signer: src})
+	keys, _ := objectkey.NewPolicy("exampledir/")
+	h, err := uploadevent.New(uploadevent.Config{Store: store, Inspector: in, Keys: keys, Notifier: n, MaxSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := func(s string) *string { return &s }
+	if _, err := h.Handle(context.Background(), events.OssEvent{Events: []*events.OssEventRecord{{
+		EventName: str(uploadevent.Events[0]),
+		Oss:       &events.Oss{Bucket: &events.Bucket{Name: str(bucket)}, Object: &events.Object{Key: str(key), ETag: str(etag)}},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	hs, _ = recv.deliveries()
+	if len(hs) != 3 || hs[2].Get("Webhook-Id") != hs[1].Get("Webhook-Id") {
+		t.Fatalf("the inspector notified bob's upload under %q, the callback route under %q", hs[len(hs)-1].Get("Webhook-Id"), hs[1].Get("Webhook-Id"))
 	}
 }

@@ -83,8 +83,9 @@ func (b *Broker) putObject(w http.ResponseWriter, r *http.Request, rawKey string
 			return contentRefused(reason, ct, detected)
 		}
 	}
+	pinned, _ := b.pinUploader(nil, p)
 	obj, err := b.cfg.Storage.Put(r.Context(), storage.Upload{
-		Key: key, ContentType: ct, ContentMD5: md5, Overwrite: overwrite, Metadata: b.pinSub(nil, p),
+		Key: key, ContentType: ct, ContentMD5: md5, Overwrite: overwrite, Metadata: pinned,
 	}, body)
 	if err != nil {
 		return b.storageError(r.Context(), err)

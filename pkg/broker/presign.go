@@ -17,6 +17,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/storage"
+	"github.com/ossbroker/ossbroker/pkg/uploadticket"
 )
 
 const (
@@ -183,7 +184,8 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 	if aerr != nil {
 		return nil, aerr
 	}
-	u.Metadata = b.pinSub(meta, p)
+	var upload string
+	u.Metadata, upload = b.pinUploader(meta, p)
 	if aerr := checkStoredHeaders(req.ContentDisposition, req.CacheControl); aerr != nil {
 		return nil, aerr
 	}
@@ -194,14 +196,16 @@ func (b *Broker) presignOne(r *http.Request, p auth.Principal, req *presignReque
 		return nil, aerr
 	}
 	u.Key = key
-	if b.cbParam != "" {
-		u.Callback = b.cbParam
-		u.CallbackVar = encodeVars(callbackVars(r, p, req.ContentType, u.ContentLength, b.cfg.MaxUploadBytes))
-	}
-
 	ttl, aerr := b.ttl(req.ExpiresIn)
 	if aerr != nil {
 		return nil, aerr
+	}
+	if b.cbParam != "" {
+		vars, aerr := b.callbackVars(r, p, key, req.ContentType, upload, u.ContentLength, b.cfg.MaxUploadBytes, b.now().Add(ttl))
+		if aerr != nil {
+			return nil, aerr
+		}
+		u.Callback, u.CallbackVar = b.cbParam, encodeVars(vars)
 	}
 	ps, err := b.cfg.Storage.PresignPut(r.Context(), u, ttl)
 	if err != nil {
@@ -380,19 +384,25 @@ func jsonProblem(err error) string {
 	}
 }
 
-// pinSub adds the uploader's subject (notify.SubMeta) to an upload's
-// metadata while notifications are on: the OSS-triggered inspector reads
-// it from the object. checkMetadata keeps callers off that name.
-func (b *Broker) pinSub(meta map[string]string, p auth.Principal) map[string]string {
-	if b.cfg.Notifier == nil {
-		return meta
+// pinUploader adds what the broker pins on every upload it authorises
+// while notifications or inspection are on: the uploader's subject
+// (notify.SubMeta, read by the OSS-triggered inspector) and a fresh upload
+// id (notify.UploadMeta, in the callback's ticket and the notification id),
+// which it returns. checkMetadata keeps callers off those names.
+func (b *Broker) pinUploader(meta map[string]string, p auth.Principal) (map[string]string, string) {
+	if b.cfg.Notifier == nil && b.cfg.Inspector == nil {
+		return meta, ""
 	}
-	out := make(map[string]string, len(meta)+1)
+	out := make(map[string]string, len(meta)+2)
 	for k, v := range meta {
 		out[k] = v
 	}
-	out[notify.SubMeta] = notify.EncodeSub(p.Subject)
-	return out
+	upload := uploadticket.NewUploadID()
+	out[notify.UploadMeta] = upload
+	if b.cfg.Notifier != nil {
+		out[notify.SubMeta] = notify.EncodeSub(p.Subject)
+	}
+	return out, upload
 }
 
 // reservedMeta and reservedWebhookMeta start the metadata names only the

@@ -77,14 +77,17 @@ func (b *Broker) presignPost(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr != nil {
 		return aerr
 	}
+	meta, upload := b.pinUploader(nil, p)
 	pu := storage.PostUpload{
 		Key: key, ContentType: req.ContentType, MaxBytes: limit, Overwrite: req.Overwrite,
 		ContentDisposition: req.ContentDisposition, CacheControl: req.CacheControl,
-		Metadata: b.pinSub(nil, p),
+		Metadata: meta,
 	}
 	if b.cbParam != "" {
 		pu.Callback = b.cbParam
-		pu.CallbackVars = callbackVars(r, p, req.ContentType, nil, limit)
+		if pu.CallbackVars, aerr = b.callbackVars(r, p, key, req.ContentType, upload, nil, limit, b.now().Add(ttl)); aerr != nil {
+			return aerr
+		}
 	}
 	f, err := b.cfg.Storage.PresignPost(r.Context(), pu, ttl)
 	if err != nil {

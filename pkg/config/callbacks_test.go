@@ -59,3 +59,22 @@ func TestPublicBaseURLRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestCallbacksNeedASecret: callback tickets are MACs under a key derived
+// from the handle secret; with none to derive from (STS credentials and a
+// JWKS), PUBLIC_BASE_URL is a startup error, not callbacks anyone can forge.
+func TestCallbacksNeedASecret(t *testing.T) {
+	_, err := Load(env(map[string]string{"JWT_JWKS": `{"keys":[]}`, "PUBLIC_BASE_URL": "https://a.example"}))
+	if err == nil || !strings.Contains(err.Error(), "PUBLIC_BASE_URL") || !strings.Contains(err.Error(), "MULTIPART_HANDLE_SECRET") {
+		t.Fatalf("PUBLIC_BASE_URL without a secret: %v", err)
+	}
+	c, err := Load(env(map[string]string{"JWT_JWKS": `{"keys":[]}`, "PUBLIC_BASE_URL": "https://a.example",
+		"MULTIPART_HANDLE_SECRET": strings.Repeat("k", MinHandleSecret)}))
+	if err != nil || !c.Callbacks.Enabled() {
+		t.Fatalf("with MULTIPART_HANDLE_SECRET: %v", err)
+	}
+	// The inspector function reads no JWT and needs no ticket key.
+	if _, err := LoadInspector(env(map[string]string{"PUBLIC_BASE_URL": "https://a.example"})); err != nil {
+		t.Fatalf("inspector: %v", err)
+	}
+}

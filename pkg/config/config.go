@@ -211,6 +211,10 @@ func load(getenv func(string) string, withJWT bool) (*Config, error) {
 	c.Webhooks = l.webhooks()
 	c.Callbacks = l.callbacks()
 	c.Notifications = l.notifications()
+	if withJWT && c.Callbacks.Enabled() && c.Multipart.HandleSecret == nil {
+		l.fail("PUBLIC_BASE_URL", "upload callbacks need a secret to derive their ticket key from: set MULTIPART_HANDLE_SECRET "+
+			"(STS credentials and a public-key JWT source leave none)")
+	}
 
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)

@@ -16,12 +16,13 @@ type Scopes struct {
 
 // Multipart configures the multipart routes.
 type Multipart struct {
-	// HandleSecret is what the handle key is derived from:
+	// HandleSecret is what the multipart handle key and the upload
+	// callback ticket key are derived from (each with its own label):
 	// MULTIPART_HANDLE_SECRET, else OSS_ACCESS_KEY_SECRET, else
 	// JWT_HS256_SECRET. Every FC instance reads the same environment, so
 	// every instance derives the same key. Nil (STS credentials and a
 	// public-key JWT source, no MULTIPART_HANDLE_SECRET) disables
-	// multipart.
+	// multipart and refuses PUBLIC_BASE_URL.
 	HandleSecret []byte
 	// HandleSecretFrom names the variable HandleSecret came from.
 	HandleSecretFrom string

@@ -92,6 +92,11 @@ type Request struct {
 	// MaxSize, when positive, replaces Config.MaxSize (multipart objects
 	// have their own limit).
 	MaxSize int64
+	// ETag and Meta, when set, name the object version to judge: its ETag
+	// (quotes and case aside) and metadata values it must carry. Any other
+	// version is ErrOtherVersion, judged and touched not at all.
+	ETag string
+	Meta map[string]string
 }
 
 // Receipt is what an upload's uploader gets back: the object, the two
@@ -117,7 +122,10 @@ type Receipt struct {
 }
 
 // Errors of Inspect besides the store's.
-var ErrForeignBucket = errors.New("inspect: the object is not in this broker's bucket")
+var (
+	ErrForeignBucket = errors.New("inspect: the object is not in this broker's bucket")
+	ErrOtherVersion  = errors.New("inspect: the object is not the version asked about")
+)
 
 // Inspect reads the object's first bytes, judges it and acts on the
 // verdict. An error means no verdict: the object is as it was, or (if the
@@ -130,6 +138,9 @@ func (in *Inspector) Inspect(ctx context.Context, req Request) (Receipt, error) 
 	st, err := in.cfg.Store.ReadStart(ctx, req.Key, ReadBytes)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("inspect %q: %w", req.Key, err)
+	}
+	if !req.matches(st) {
+		return Receipt{}, fmt.Errorf("inspect %q: %w", req.Key, ErrOtherVersion)
 	}
 	maxSize := in.cfg.MaxSize
 	if req.MaxSize > 0 {
@@ -155,6 +166,40 @@ func (in *Inspector) Inspect(ctx context.Context, req Request) (Receipt, error) 
 		r.Action = "deleted"
 	}
 	return r, nil
+}
+
+// matches reports whether st is the version req names.
+func (req Request) matches(st storage.Start) bool {
+	if req.ETag != "" && !SameETag(req.ETag, st.ETag) {
+		return false
+	}
+	for k, want := range req.Meta {
+		if MetaValue(st.Metadata, k) != want {
+			return false
+		}
+	}
+	return true
+}
+
+// SameETag reports whether a and b name the same ETag, as OSS spells it in
+// headers (quoted), events and callbacks (upper or lower case hex).
+func SameETag(a, b string) bool {
+	a, b = strings.Trim(a, `"`), strings.Trim(b, `"`)
+	return a != "" && strings.EqualFold(a, b)
+}
+
+// MetaValue is the value of metadata name in m, in any case (the SDK keeps
+// the header's spelling).
+func MetaValue(m map[string]string, name string) string {
+	if v, ok := m[name]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }
 
 // Judge is Judge with this inspector's allowlist: for bytes at hand (a

@@ -3,11 +3,12 @@
 // Webhooks (the scheme pkg/webhook verifies on the broker's own sink) with
 // NOTIFICATION_SECRET.
 //
-// One stored object version has one notification id (ID), whichever path
-// sends it: the broker's OSS callback route, the multipart complete route,
-// the OSS-triggered inspector function, and each of FC's retries of the
-// latter. A receiver that dedupes on webhook-id therefore sees each upload
-// once, although it may be POSTed several times (at least once).
+// One upload has one notification id (ID), whichever path sends it: the
+// broker's OSS callback route, the multipart complete route, the
+// OSS-triggered inspector function, and each of FC's retries of the latter;
+// two uploads never share one. A receiver that dedupes on webhook-id
+// therefore sees each upload once, although it may be POSTed several times
+// (at least once).
 //
 // Send makes one attempt, bounded by its context and Config.Timeout, and
 // follows no redirect; retrying is the caller's business (the callback
@@ -81,6 +82,15 @@ func New(cfg Config) (*Notifier, error) {
 type Upload struct {
 	inspect.Receipt
 	Sub string `json:"sub"`
+	// UploadID is the broker's id of the upload (UploadMeta): part of the
+	// notification id, not of the body.
+	UploadID string `json:"-"`
+}
+
+// FromObject is the Upload of a receipt whose metadata was read from the
+// object: the sub and upload id the broker pinned there.
+func FromObject(r inspect.Receipt) Upload {
+	return Upload{Receipt: r, Sub: DecodeSub(inspect.MetaValue(r.Metadata, SubMeta)), UploadID: inspect.MetaValue(r.Metadata, UploadMeta)}
 }
 
 // Payload is the notification body: Standard Webhooks' envelope of the
@@ -102,19 +112,29 @@ func TypeOf(verdict string) string {
 	return Rejected
 }
 
-// ID is the notification id (webhook-id) of one stored object version:
-// "upl_" and the hex SHA-256 of bucket, key and ETag (NUL-separated; none
-// can contain NUL; the ETag without quotes, upper case, as OSS events
-// and GET answers spell it). OSS gives every write a new ETag... except when the
-// same bytes are written again, which is the same content and the same
-// verdict. The id is a safe key segment (the broker's sink stores under it).
-func ID(bucket, key, etag string) string {
+// ID is the notification id (webhook-id) of one upload: "upl_" and the hex
+// SHA-256 of bucket, key, ETag and upload id (NUL-separated; none can contain
+// NUL; the ETag without quotes, upper case, as OSS events and GET answers
+// spell it).
+//
+// The upload id is the value the broker minted when it authorised the upload
+// and pinned on the object as the metadata UploadMeta (and in the callback's
+// MAC-covered ticket): every path that reports on the same upload finds the
+// same id there (the callback route in its ticket, the multipart complete
+// route and the OSS-triggered inspector on the object they read). The ETag
+// tells apart two writes of one authorisation (a reused overwrite URL); the
+// upload id tells apart two uploads of the same bytes to the same key, by
+// different users or at different times. An object the broker did not pin
+// (written by the owner directly) has upload id "": its id is its version's.
+// The id is a safe key segment (the broker's sink stores under it).
+func ID(bucket, key, etag, upload string) string {
 	h := sha256.New()
-	h.Write([]byte(bucket))
-	h.Write([]byte{0})
-	h.Write([]byte(key))
-	h.Write([]byte{0})
-	h.Write([]byte(strings.ToUpper(strings.Trim(etag, `"`))))
+	for i, s := range []string{bucket, key, strings.ToUpper(strings.Trim(etag, `"`)), upload} {
+		if i > 0 {
+			h.Write([]byte{0})
+		}
+		h.Write([]byte(s))
+	}
 	return "upl_" + hex.EncodeToString(h.Sum(nil))
 }
 
@@ -123,7 +143,7 @@ func ID(bucket, key, etag string) string {
 func (n *Notifier) Send(ctx context.Context, u Upload) (string, error) {
 	now := n.cfg.Now()
 	u.ETag = strings.ToUpper(strings.Trim(u.ETag, `"`))
-	id := ID(u.Bucket, u.Key, u.ETag)
+	id := ID(u.Bucket, u.Key, u.ETag, u.UploadID)
 	body, err := json.Marshal(Payload{Type: TypeOf(u.Verdict), Data: u})
 	if err != nil {
 		return id, fmt.Errorf("notify: encoding: %w", err)
@@ -171,6 +191,12 @@ func (n *Notifier) Send(ctx context.Context, u Upload) (string, error) {
 // So the OSS-triggered inspector, which gets only the bucket event, reads
 // who uploaded from the object itself, and that value is the broker's.
 const SubMeta = "ossbroker-sub"
+
+// UploadMeta is the x-oss-meta-* name (without the prefix) under which the
+// broker pins the id it minted for each upload it authorises, pinned like
+// SubMeta. The callback route judges only an object carrying the id of its
+// ticket, and ID includes it.
+const UploadMeta = "ossbroker-upload"
 
 // EncodeSub makes a JWT subject (any Unicode) a printable ASCII header
 // value: percent-encoding as in a URL path segment.

@@ -81,7 +81,7 @@ func TestSendOutcomes(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "s3cr3t") {
 			t.Errorf("%s: the error quotes the URL: %v", c.url, err)
 		}
-		if id != notify.ID("b", "exampledir/a.png", "ABC") {
+		if id != notify.ID("b", "exampledir/a.png", "ABC", "") {
 			t.Errorf("id %s", id)
 		}
 		if strings.HasPrefix(c.url, srv.URL) && count() != before+1 {
@@ -90,20 +90,34 @@ func TestSendOutcomes(t *testing.T) {
 	}
 }
 
-// TestID: one id per bucket, key and ETag (quotes and case of the ETag
-// do not matter; each part does); a safe key segment.
+// TestID: one id per bucket, key, ETag and upload id (quotes and case of
+// the ETag do not matter; each part does, and no part can run into the
+// next); a safe key segment.
 func TestID(t *testing.T) {
-	base := notify.ID("b", "k", "0A1B")
-	if notify.ID("b", "k", `"0a1b"`) != base {
+	base := notify.ID("b", "k", "0A1B", "u1")
+	if notify.ID("b", "k", `"0a1b"`, "u1") != base {
 		t.Error("ETag spelling changes the id")
 	}
-	for _, other := range []string{notify.ID("c", "k", "0A1B"), notify.ID("b", "k2", "0A1B"), notify.ID("b", "k", "0A1C"), notify.ID("b\x00k", "", "0A1B")} {
+	for _, other := range []string{notify.ID("c", "k", "0A1B", "u1"), notify.ID("b", "k2", "0A1B", "u1"),
+		notify.ID("b", "k", "0A1C", "u1"), notify.ID("b\x00k", "", "0A1B", "u1"), notify.ID("b", "k", "0A1B", ""),
+		notify.ID("b", "k", "0A1B", "u2"), notify.ID("b", "k", "0A1B\x00u1", "")} {
 		if other == base {
-			t.Error("a different version has the same id")
+			t.Error("a different upload has the same id")
 		}
 	}
 	if !webhook.SafeID(base) {
 		t.Errorf("%s is not a safe id", base)
+	}
+}
+
+// TestFromObject: the sub and upload id come from the metadata the broker
+// pinned, whatever case the SDK spells the names in.
+func TestFromObject(t *testing.T) {
+	r := inspect.Receipt{Bucket: "b", Key: "k", ETag: "E", Metadata: map[string]string{
+		"Ossbroker-Sub": notify.EncodeSub("a b"), "ossbroker-upload": "u1"}}
+	u := notify.FromObject(r)
+	if u.Sub != "a b" || u.UploadID != "u1" {
+		t.Fatalf("%+v", u)
 	}
 }
 

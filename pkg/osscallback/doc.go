@@ -27,27 +27,43 @@
 // The flow. Presigned PUTs carry two more signed headers, listed in the presign answer's "headers"
 // (send them as given, like the others): x-oss-callback (base64 JSON: callbackUrl =
 // <PUBLIC_BASE_URL>/v1/callbacks/oss, a JSON callbackBody template of ${bucket}, ${object},
-// ${etag}, ${size}, ${mimeType}, ${crc64}) and x-oss-callback-var (x:sub, x:content_type,
-// x:request_id, x:pinned_size, x:max_size). PostObject forms carry the same as the fields
-// "callback" and x:*, each pinned by the policy. Neither can be changed by the uploader. After the
-// write OSS POSTs the filled template to the broker, signed with OSS's RSA key, waits at most 5 s,
-// and answers the PUT (or form) with the broker's JSON. Multipart uploads already complete through
-// the broker: "POST /v1/multipart/complete" inspects directly and answers the same receipt (201
-// accepted, 200 rejected).
+// ${etag}, ${size}, ${mimeType}, ${crc64} and ${x:ticket}) and x-oss-callback-var (x:ticket, see
+// below), and the metadata x-oss-meta-ossbroker-upload, a fresh upload id. PostObject forms carry
+// the same as the fields "callback", x:ticket and x-oss-meta-ossbroker-upload, each pinned by the
+// policy. Neither can be changed by the uploader. After the write OSS POSTs the filled template to
+// the broker, signed with OSS's RSA key, waits at most 5 s, and answers the PUT (or form) with the
+// broker's JSON. Multipart uploads already complete through the broker: "POST
+// /v1/multipart/complete" inspects directly and answers the same receipt (201 accepted, 200
+// rejected).
 //
-// The callback route trusts OSS only. "POST /v1/callbacks/oss" verifies the signature exactly as
-// OSS documents it (MD5withRSA over the URL-decoded path, ?query when there is one, \n, the body;
-// base64 in Authorization). The key URL comes base64 in x-oss-pub-key-url, which anyone can write,
-// so it is fetched only when its host is OSS's documented gosspublic.alicdn.com and its path a
-// callback_pub_key_v<n>.pem file: over HTTPS whatever scheme the header names (OSS writes http://),
-// no redirects, cached per instance, a failing URL retried at most once a minute. Look-alike hosts
-// (gosspublic.alicdn.com.evil.example, evilgosspublic.alicdn.com, user@host tricks, other ports)
-// are refused before any connection. A bad signature, another bucket, or a key outside the prefix
-// (objectkey.Policy.Within: placeholders stand for one safe segment) is 403 invalid_callback and
-// nothing else happens. Local mode's OSS server signs with a key pair of its own and serves the
-// public key at http://<OSS_EMULATOR_ADDR>/callback_pub_key_v1.pem; local mode, and only local
-// mode, tells the broker to trust that exact URL (a build argument, not a setting: no environment
-// variable can make a deployed function trust another host).
+// What OSS's signature proves, and what it does not. OSS signs the callbacks of every customer
+// with one key, and the callback URL and body template are whatever the upload request carried:
+// anyone with an Alibaba Cloud account can upload to a bucket of their own with a template of
+// literals naming this broker's bucket, another user's key and any sub, and OSS signs and sends
+// it. So the signature proves only that OSS sent the request. The route acts only on the ticket
+// (package uploadticket): HMAC-SHA256 under a key derived from MULTIPART_HANDLE_SECRET (else the
+// OSS AccessKey secret, else JWT_HS256_SECRET; each use of the secret has its own label, and every
+// FC instance derives the same key), over the bucket, key, uploader's sub, declared type, pinned
+// length, size limit, upload id and expiry (the URL's or form's, plus an hour), sealed when the
+// broker signed the upload. The body's bucket and key must be the ticket's. It judges only the
+// version the callback names: the object's ETag must be the callback's etag and its
+// ossbroker-upload metadata the ticket's upload id, both checked on the one read that judges it,
+// before anything is done to it; any other version is 409 version_changed, untouched. The
+// receipt's and the notification's sub is the ticket's. No valid ticket (none, forged, tampered,
+// truncated, another upload's, expired) is 403 invalid_callback: nothing read, touched or
+// notified, and no key fetched.
+//
+// The signature is still checked, exactly as OSS documents it (MD5withRSA over the URL-decoded
+// path, ?query when there is one, \n, the body; base64 in Authorization). The key URL comes base64
+// in x-oss-pub-key-url, which anyone can write, so it is fetched only when its host is OSS's
+// documented gosspublic.alicdn.com and its path a callback_pub_key_v<n>.pem file: over HTTPS
+// whatever scheme the header names (OSS writes http://), no redirects, cached per instance, a
+// failing URL retried at most once a minute. Look-alike hosts (gosspublic.alicdn.com.evil.example,
+// evilgosspublic.alicdn.com, user@host tricks, other ports) are refused before any connection.
+// Local mode's OSS server signs with a key pair of its own and serves the public key at
+// http://<OSS_EMULATOR_ADDR>/callback_pub_key_v1.pem; local mode, and only local mode, tells the
+// broker to trust that exact URL (a build argument, not a setting: no environment variable can
+// make a deployed function trust another host).
 //
 // When the callback cannot run (the function unreachable or slower than 5 s, an error answer, the
 // key host down), OSS does not retry: it answers the uploader 203 with the XML error CallbackFailed

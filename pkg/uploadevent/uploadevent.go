@@ -194,7 +194,7 @@ func (h *Handler) one(ctx context.Context, rec *events.OssEventRecord) (Outcome,
 	if h.cfg.Notifier == nil {
 		return o, nil
 	}
-	id, err := h.cfg.Notifier.Send(ctx, notify.Upload{Receipt: r, Sub: notify.DecodeSub(r.Metadata[notify.SubMeta])})
+	id, err := h.cfg.Notifier.Send(ctx, notify.FromObject(r))
 	o.NotificationID = id
 	if err != nil {
 		return o, fmt.Errorf("notification of %q: %w", key, err)

@@ -22,6 +22,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
+	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 )
 
@@ -178,7 +179,7 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatalf("HEAD %s: %v", key, err)
 		}
-		note := "exampledir/webhooks/uploads/" + notify.ID(testBucket, key, oss.ToString(head.ETag)) + ".json"
+		note := "exampledir/webhooks/uploads/" + notify.ID(testBucket, key, oss.ToString(head.ETag), inspect.MetaValue(head.Metadata, notify.UploadMeta)) + ".json"
 		for deadline := time.Now().Add(waitTimeout); ; {
 			if _, err := client.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(testBucket), Key: oss.Ptr(note)}); err == nil {
 				break
