@@ -92,7 +92,7 @@ func TestSealRefuses(t *testing.T) {
 	if _, err := DeriveKey([]byte("short")); err == nil {
 		t.Error("a short secret was accepted")
 	}
-	if NewUploadID() == NewUploadID() || len(NewUploadID()) != 22 {
+	if a, b := NewUploadID(), NewUploadID(); a == b || len(a) != 22 {
 		t.Error("upload ids are not fresh 22-character values")
 	}
 }
