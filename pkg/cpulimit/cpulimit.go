@@ -1,9 +1,9 @@
 // Package cpulimit fits GOMAXPROCS to the CPU time an FC instance really has.
 //
 // FC gives an instance a share of a vCPU (s.yaml's cpu, 0.05 to 16). Go reads that share from the
-// process's cgroup but rounds a limit under 2 up to 2, so on a fraction of one CPU the runtime schedules
-// for two: more threads waking, more futex and scheduler work per invocation. [Fit] sets GOMAXPROCS to 1
-// when the limit is at most one CPU, unless the operator set GOMAXPROCS.
+// process's cgroup but rounds a limit under 2 up to 2, so on a fraction of one CPU the runtime
+// schedules for two: more threads waking, more futex and scheduler work per invocation. [Fit] sets
+// GOMAXPROCS to 1 when the limit is at most one CPU, unless the operator set GOMAXPROCS.
 package cpulimit
 
 import (
@@ -19,8 +19,8 @@ import (
 	"strings"
 )
 
-// Fit sets GOMAXPROCS from the process's cgroup CPU limit and returns the value it set, or 0 when it
-// left Go's default alone.
+// Fit sets GOMAXPROCS from the process's cgroup CPU limit and returns the value it set, or 0 when
+// it left Go's default alone.
 func Fit(getenv func(string) string) int {
 	limit, ok := Limit(os.DirFS("/"))
 	n := Procs(getenv, limit, ok)
@@ -30,8 +30,9 @@ func Fit(getenv func(string) string) int {
 	return n
 }
 
-// Procs is the GOMAXPROCS to set for a CPU limit (in CPUs; ok false when there is none): 1 for a limit
-// of at most one CPU, else 0 (Go's default is right). A GOMAXPROCS set by the operator wins: 0.
+// Procs is the GOMAXPROCS to set for a CPU limit (in CPUs; ok false when there is none): 1 for a
+// limit of at most one CPU, else 0 (Go's default is right). A GOMAXPROCS set by the operator
+// wins: 0.
 func Procs(getenv func(string) string, limit float64, ok bool) int {
 	if getenv("GOMAXPROCS") != "" || !ok || limit > 1 {
 		return 0
@@ -41,8 +42,8 @@ func Procs(getenv func(string) string, limit float64, ok bool) int {
 
 // Limit is the CPU bandwidth limit of the cgroup the process runs in, in CPUs (quota / period): the
 // lowest along its path up to the hierarchy's root, from cgroup v1's cpu.cfs_quota_us and
-// cpu.cfs_period_us when the cpu controller is on v1, else from cgroup v2's cpu.max. fsys is the root
-// file system (os.DirFS("/")); ok is false without a cgroup or a limit.
+// cpu.cfs_period_us when the cpu controller is on v1, else from cgroup v2's cpu.max. fsys is the
+// root file system (os.DirFS("/")); ok is false without a cgroup or a limit.
 func Limit(fsys fs.FS) (limit float64, ok bool) {
 	self, err := fs.ReadFile(fsys, "proc/self/cgroup")
 	if err != nil {

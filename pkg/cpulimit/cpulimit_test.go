@@ -5,9 +5,10 @@ import (
 	"testing/fstest"
 )
 
-// The mountinfo lines follow proc_pid_mountinfo(5) ("36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3
-// /dev/root rw,errors=continue"), with the cgroup mounts of a v1 host (cpu and cpuacct apart, as on the
-// machine this was written on, or joined as systemd mounts them), a hybrid one, and a v2 one.
+// The mountinfo lines follow proc_pid_mountinfo(5) ("36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 -
+// ext3 /dev/root rw,errors=continue"), with the cgroup mounts of a v1 host (cpu and cpuacct apart,
+// as on the machine this was written on, or joined as systemd mounts them), a hybrid one, and a v2
+// one.
 const (
 	mountV1 = "25 20 0:22 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n" +
 		"30 25 0:26 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n" +

@@ -65,8 +65,9 @@ func EnvBytes(env map[string]string) int {
 // DefaultCPU is the vCPU share fc3 deploys when props set no cpu (its schema's default).
 const DefaultCPU = 0.35
 
-// CheckShape checks an instance's memorySize (MB) and cpu (vCPU) against FC's rules for CPU instances:
-// 0.05 to 16 vCPU in steps of 0.05, 128 to 32768 MB in steps of 64, and 1 to 4 GB of memory per vCPU
+// CheckShape checks an instance's memorySize (MB) and cpu (vCPU) against FC's rules for CPU
+// instances: 0.05 to 16 vCPU in steps of 0.05, 128 to 32768 MB in steps of 64, and 1 to 4 GB of
+// memory per vCPU
 // (https://www.alibabacloud.com/help/en/function-compute/latest/instance-types-and-instance-modes).
 func CheckShape(memoryMB int, cpu float64) error {
 	steps := cpu / 0.05

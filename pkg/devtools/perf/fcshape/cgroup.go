@@ -16,8 +16,8 @@ import (
 // cgroupPeriod is the CFS period the CPU quota is given in (the kernel's default, 100 ms).
 const cgroupPeriod = 100_000
 
-// hierarchies are the cgroup mounts the tool needs: cgroup v2 with the cpu and memory controllers, or
-// the v1 cpu, cpuacct and memory hierarchies (cpu and cpuacct often share one).
+// hierarchies are the cgroup mounts the tool needs: cgroup v2 with the cpu and memory controllers,
+// or the v1 cpu, cpuacct and memory hierarchies (cpu and cpuacct often share one).
 type hierarchies struct {
 	v2                   string // the cgroup2 mount point, when it offers cpu and memory
 	cpu, cpuacct, memory string // v1 mount points
@@ -86,8 +86,9 @@ func (h hierarchies) removeStale() {
 	}
 }
 
-// A shape is one cgroup shaped like an FC instance: a CPU quota of its vCPU share and a memory limit
-// of its memory size, without swap. One function process runs in it; its counters are that process's.
+// A shape is one cgroup shaped like an FC instance: a CPU quota of its vCPU share and a memory
+// limit of its memory size, without swap. One function process runs in it; its counters are that
+// process's.
 type shape struct {
 	v2                bool
 	cpu, acct, memory string // the cgroup's directories (all the same one on v2)
@@ -102,7 +103,8 @@ func newShape(h hierarchies, vcpu float64, memMB int) (*shape, error) {
 	quota := strconv.Itoa(int(vcpu*cgroupPeriod + 0.5))
 	limit := strconv.FormatInt(int64(memMB)<<20, 10)
 	if h.v2 != "" {
-		// The controllers must be enabled for the root's children; "+cpu +memory" is a no-op when they are.
+		// The controllers must be enabled for the root's children; "+cpu +memory" is a no-op when
+		// they are.
 		if err := write(filepath.Join(h.v2, "cgroup.subtree_control"), "+cpu +memory"); err != nil {
 			return nil, err
 		}
@@ -137,7 +139,8 @@ func newShape(h hierarchies, vcpu float64, memMB int) (*shape, error) {
 		write(filepath.Join(s.cpu, "cpu.cfs_period_us"), strconv.Itoa(cgroupPeriod)),
 		write(filepath.Join(s.cpu, "cpu.cfs_quota_us"), quota),
 		write(filepath.Join(s.memory, "memory.limit_in_bytes"), limit),
-		// memsw (memory + swap) exists only with swap accounting; equal to the limit, it means no swap.
+		// memsw (memory + swap) exists only with swap accounting; equal to the limit, it means no
+		// swap.
 		writeIfExists(filepath.Join(s.memory, "memory.memsw.limit_in_bytes"), limit),
 	)
 	if err != nil {
@@ -147,8 +150,8 @@ func newShape(h hierarchies, vcpu float64, memMB int) (*shape, error) {
 	return s, nil
 }
 
-// command runs bin inside the cgroup from its first instruction: a shell moves itself in, then execs
-// bin, so the Go runtime sees the quota when it sizes GOMAXPROCS and nothing else is counted.
+// command runs bin inside the cgroup from its first instruction: a shell moves itself in, then
+// execs bin, so the Go runtime sees the quota when it sizes GOMAXPROCS and nothing else is counted.
 func (s *shape) command(bin string) *exec.Cmd {
 	var procs []string
 	for _, d := range s.dirs() {

@@ -1,16 +1,17 @@
 // Command fcshape (make fcperf) measures the function the way FC runs and bills it: it builds
 // functions/broker as make build does, and runs it under the emulated FC runtime API
-// (pkg/devtools/fcemu, the SDK's real fc.Start loop) inside a cgroup shaped like the instance s.yaml
-// asks for: a CPU quota of its cpu (vCPU) and a memory limit of its memorySize, no swap, with
-// FC_FUNCTION_MEMORY_SIZE set as FC sets it. Direct uploads are stored in an in-process OSS server
-// (pkg/devtools/ossemu) over loopback.
+// (pkg/devtools/fcemu, the SDK's real fc.Start loop) inside a cgroup shaped like the instance
+// s.yaml asks for: a CPU quota of its cpu (vCPU) and a memory limit of its memorySize, no swap,
+// with FC_FUNCTION_MEMORY_SIZE set as FC sets it. Direct uploads are stored in an in-process OSS
+// server (pkg/devtools/ossemu) over loopback.
 //
-// For each request (a presign, a health check, a 1 MiB and a 5 MiB direct upload, the largest binary
-// body FC takes) it starts a fresh process in a fresh cgroup, sends invocations one at a time and
-// reports: CPU per invocation (the cgroup's CPU time over the measured invocations, after a warm-up;
-// only the function's process is in the cgroup), wall latency p50 and p99 as the runtime API sees it,
-// the cgroup's peak memory over the process's whole life and its OOM kills. The same requests go to a
-// minimal fc.Start function (pkg/devtools/perf/coldstart/minimal) run the same way: the floor.
+// For each request (a presign, a health check, a 1 MiB and a 5 MiB direct upload, the largest
+// binary body FC takes) it starts a fresh process in a fresh cgroup, sends invocations one at a
+// time and reports: CPU per invocation (the cgroup's CPU time over the measured invocations, after
+// a warm-up; only the function's process is in the cgroup), wall latency p50 and p99 as the runtime
+// API sees it, the cgroup's peak memory over the process's whole life and its OOM kills. The same
+// requests go to a minimal fc.Start function (pkg/devtools/perf/coldstart/minimal) run the same
+// way: the floor.
 //
 // It needs root and cgroup v1 (cpu, cpuacct, memory) or v2 (cpu, memory); without them it says why
 // and stops. Figures are reported, never asserted.
@@ -219,7 +220,8 @@ func run(o options) (*report, error) {
 	return rep, nil
 }
 
-// shapeFromSYAML fills the memory size and vCPU share from the broker's props in s.yaml, unless set.
+// shapeFromSYAML fills the memory size and vCPU share from the broker's props in s.yaml, unless
+// set.
 func shapeFromSYAML(o *options) error {
 	if o.memory > 0 && o.cpu > 0 {
 		return nil

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestShortRun runs the tool in a short form at the shape s.yaml asks for. It asserts no timing: only
-// that every request produced its figures and that the broker was never OOM-killed.
+// TestShortRun runs the tool in a short form at the shape s.yaml asks for. It asserts no timing:
+// only that every request produced its figures and that the broker was never OOM-killed.
 func TestShortRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds two binaries and runs them in cgroups for about half a minute")
