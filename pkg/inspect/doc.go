@@ -33,9 +33,10 @@
 // from, with https://github.com/gabriel-vasile/mimetype: maintained, pure Go (no cgo, so the static
 // go1 binary stays static), a type hierarchy (HTML is a kind of text, DOCX a kind of zip) and it
 // reads only the first bytes (4 KiB, exactly what one ranged GET fetches). Checks, in order: the
-// size against the pinned length (a presign's contentLength, in the callback's ticket) and the limit (MAX_UPLOAD_BYTES, a form's
-// maxBytes, MAX_MULTIPART_BYTES); ALLOWED_CONTENT_TYPES against the declared type, and against the
-// detected one when the declaration is application/octet-stream; then the compatibility rule:
+// size against the pinned length (a presign's contentLength, in the callback's ticket) and the
+// limit (MAX_UPLOAD_BYTES, a form's maxBytes, MAX_MULTIPART_BYTES); ALLOWED_CONTENT_TYPES against
+// the declared type, and against the detected one when the declaration is application/octet-stream;
+// then the compatibility rule:
 //
 //  1. the same type or an alias (image/jpg, application/x-zip-compressed) is compatible;
 //  2. a declared application/octet-stream claims nothing: any content (the allowlist then judges
