@@ -94,10 +94,11 @@ type Verifier struct {
 	// OSS server. Empty in the cloud.
 	Trusted []string
 
-	mu     sync.Mutex
-	keys   map[string]*rsa.PublicKey
-	failed map[string]time.Time
-	now    func() time.Time
+	mu       sync.Mutex
+	keys     map[string]*rsa.PublicKey
+	failed   map[string]time.Time
+	fetching map[string]*fetchCall
+	now      func() time.Time
 }
 
 // retryFetchAfter bounds how often a key URL that failed is fetched again,
@@ -153,32 +154,71 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) err
 	return VerifySignature(pub, msg, sig)
 }
 
+// key returns keyURL's key: from the cache at once, else from the one
+// fetch of that URL under way (started now if none is). The mutex guards
+// only the maps, never a fetch: a verification with a cached key never
+// waits on another URL's fetch.
 func (v *Verifier) key(ctx context.Context, keyURL string) (*rsa.PublicKey, error) {
 	v.mu.Lock()
-	defer v.mu.Unlock() // one fetch at a time: the first fills the cache for the rest
 	if v.now == nil {
 		v.now = time.Now
 	}
 	if k := v.keys[keyURL]; k != nil {
+		v.mu.Unlock()
 		return k, nil
 	}
 	if t, ok := v.failed[keyURL]; ok && v.now().Sub(t) < retryFetchAfter {
+		v.mu.Unlock()
 		return nil, fmt.Errorf("%w: failed recently", ErrKeyFetch)
 	}
-	k, err := v.fetch(ctx, keyURL)
-	if err != nil {
+	f := v.fetching[keyURL]
+	if f == nil {
+		f = &fetchCall{done: make(chan struct{})}
+		if v.fetching == nil {
+			v.fetching = map[string]*fetchCall{}
+		}
+		v.fetching[keyURL] = f
+		// The fetch outlives a caller that gives up: it fills the cache for
+		// the next one, bounded by its own timeout.
+		go v.run(context.WithoutCancel(ctx), keyURL, f)
+	}
+	v.mu.Unlock()
+	select {
+	case <-f.done:
+		if f.err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrKeyFetch, f.err)
+		}
+		return f.key, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrKeyFetch, ctx.Err())
+	}
+}
+
+// fetchCall is one fetch of a key URL, shared by every caller that needs it.
+type fetchCall struct {
+	done chan struct{}
+	key  *rsa.PublicKey
+	err  error
+}
+
+func (v *Verifier) run(ctx context.Context, keyURL string, f *fetchCall) {
+	f.key, f.err = v.fetch(ctx, keyURL)
+	v.mu.Lock()
+	delete(v.fetching, keyURL)
+	if f.err != nil {
 		if v.failed == nil {
 			v.failed = map[string]time.Time{}
 		}
 		v.failed[keyURL] = v.now()
-		return nil, fmt.Errorf("%w: %w", ErrKeyFetch, err)
+	} else {
+		if v.keys == nil {
+			v.keys = map[string]*rsa.PublicKey{}
+		}
+		v.keys[keyURL] = f.key
+		delete(v.failed, keyURL)
 	}
-	if v.keys == nil {
-		v.keys = map[string]*rsa.PublicKey{}
-	}
-	v.keys[keyURL] = k
-	delete(v.failed, keyURL)
-	return k, nil
+	v.mu.Unlock()
+	close(f.done)
 }
 
 var defaultClient = &http.Client{

@@ -385,3 +385,75 @@ func TestParsePublicKey(t *testing.T) {
 		}
 	}
 }
+
+// gate holds every request for one path until release is closed, and
+// reports each arrival on entered.
+type gate struct {
+	next             http.RoundTripper
+	path             string
+	entered, release chan struct{}
+	gaveUp           atomic.Int64 // held requests that ended without release (their context ended)
+}
+
+func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == g.path {
+		g.entered <- struct{}{}
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+			g.gaveUp.Add(1)
+			return nil, r.Context().Err()
+		}
+	}
+	return g.next.RoundTrip(r)
+}
+
+// TestCachedKeyNeverWaitsOnAFetch: while the fetch of another key URL is
+// held open (unsigned requests naming other key files can start one), a
+// callback whose key is cached verifies at once; the callers waiting for
+// the held URL share its one fetch.
+func TestCachedKeyNeverWaitsOnAFetch(t *testing.T) {
+	kh := newKeyHost(t)
+	g := &gate{next: kh.client.Transport, path: "/callback_pub_key_v2.pem", entered: make(chan struct{}, 16), release: make(chan struct{})}
+	v := &Verifier{Client: &http.Client{Transport: g}}
+	ctx := context.Background()
+	body := `{"a":1}`
+	v1, v2 := "http://gosspublic.alicdn.com/callback_pub_key_v1.pem", "http://gosspublic.alicdn.com/callback_pub_key_v2.pem"
+	if err := v.Verify(ctx, callback(t, kh.key, v1, "/v1/callbacks/oss", body), []byte(body)); err != nil {
+		t.Fatalf("first genuine callback: %v", err)
+	}
+
+	const waiting = 10
+	errs := make(chan error, waiting)
+	for i := 0; i < waiting; i++ {
+		r := callback(t, kh.key, v2, "/v1/callbacks/oss", body)
+		go func() { errs <- v.Verify(ctx, r, []byte(body)) }()
+	}
+	<-g.entered // the v2 fetch is under way and held
+
+	done := make(chan error, 1)
+	r := callback(t, kh.key, v1, "/v1/callbacks/oss", body)
+	go func() { done <- v.Verify(ctx, r, []byte(body)) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("cached-key callback: %v", err)
+		}
+		if g.gaveUp.Load() != 0 {
+			t.Fatal("the cached-key callback completed only after the held fetch gave up: it waited on it")
+		}
+	case <-time.After(30 * time.Second): // a deadlock guard, not a timing assertion
+		close(g.release)
+		t.Fatal("a callback with a cached key waited on another URL's fetch")
+	}
+
+	close(g.release)
+	for i := 0; i < waiting; i++ {
+		if err := <-errs; !errors.Is(err, ErrKeyFetch) { // v2 is 404 on the key host
+			t.Errorf("waiter %d: %v, want ErrKeyFetch", i, err)
+		}
+	}
+	if n := len(g.entered); n != 0 {
+		t.Errorf("%d more fetches of the held URL: its waiters did not share one", n)
+	}
+}
