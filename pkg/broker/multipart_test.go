@@ -15,37 +15,8 @@ import (
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
-	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 )
-
-// routePolicy is the RAM policy every route needs (what -print-ram-policy
-// prints): PutObject (presign, direct, PostObject, multipart initiate, parts
-// and complete), ListParts and AbortMultipartUpload (multipart), GetObject
-// (presign-get), on the upload prefix.
-func routePolicy(t *testing.T, pattern string) *ossemu.Policy {
-	t.Helper()
-	p, err := ossemu.ParsePolicy([]byte(`{"Version":"1","Statement":[{"Effect":"Allow",
-		"Action":["oss:PutObject","oss:ListParts","oss:AbortMultipartUpload","oss:GetObject"],
-		"Resource":"acs:oss:*:*:` + bucket + `/` + pattern + `*"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// newRoutesEnv is newEnv with the RAM policy every route needs.
-func newRoutesEnv(t *testing.T, o options) *env {
-	t.Helper()
-	if o.prefix == "" {
-		o.prefix = "exampledir/"
-	}
-	if o.ramPolicy == nil {
-		pattern := strings.NewReplacer("{sub}", "*").Replace(o.prefix)
-		o.ramPolicy = routePolicy(t, pattern)
-	}
-	return newEnv(t, o)
-}
 
 func (e *env) call(tok, path string, body any) response {
 	e.t.Helper()

@@ -7,25 +7,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
-	"github.com/ossbroker/ossbroker/pkg/auth"
 	"github.com/ossbroker/ossbroker/pkg/broker"
-	"github.com/ossbroker/ossbroker/pkg/mediatype"
-	"github.com/ossbroker/ossbroker/pkg/objectkey"
-	"github.com/ossbroker/ossbroker/pkg/storage"
-	"github.com/ossbroker/ossbroker/pkg/uploadhandle"
 )
 
 // loadSpec loads and validates the embedded OpenAPI document. kin-openapi
@@ -287,48 +279,4 @@ func TestOpenAPIListsEveryErrorCode(t *testing.T) {
 			t.Errorf("error code %q is not in the document's enum %v", want, listed)
 		}
 	}
-}
-
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-// brokerWithoutCredentials is a broker whose signer has no credentials (a
-// function without a RAM pair or role), multipart and downloads on: every
-// route that signs answers 502.
-func brokerWithoutCredentials(t *testing.T) string {
-	t.Helper()
-	keys, err := objectkey.NewPolicy("exampledir/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := storage.New(storage.Config{Bucket: bucket, Region: region, Endpoint: "http://" + closedAddr(t), PathStyle: true,
-		Credentials: storage.Credentials("", "", func(string) string { return "" })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := auth.NewVerifier(context.Background(), auth.Config{HS256Secret: hsSecret, Issuer: issuer, Audience: audience, Leeway: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(verifier.Close)
-	hk, _ := uploadhandle.DeriveKey(handleSecret)
-	handles, _ := uploadhandle.New(hk)
-	b, err := broker.New(broker.Config{Auth: verifier, Keys: keys, Storage: store, ContentTypes: mediatype.Allowlist{},
-		PresignTTL: time.Minute, PresignMaxTTL: time.Hour, MaxUploadBytes: storage.MaxPutSize, MaxDirectUploadBytes: 1 << 20,
-		Handles: handles, AllowDownloads: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(b)
-	t.Cleanup(hs.Close)
-	return hs.URL
 }

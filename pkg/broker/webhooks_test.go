@@ -10,147 +10,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
-	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 	"github.com/aliyun/fc-runtime-go-sdk/events"
-
-	"github.com/ossbroker/ossbroker/pkg/auth"
-	"github.com/ossbroker/ossbroker/pkg/broker"
-	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
-	"github.com/ossbroker/ossbroker/pkg/fchttp"
-	"github.com/ossbroker/ossbroker/pkg/objectkey"
-	"github.com/ossbroker/ossbroker/pkg/storage"
-	"github.com/ossbroker/ossbroker/pkg/webhook"
 )
-
-// Secrets of the three test senders. The signers below compute signatures
-// from the published algorithms, independently of pkg/webhook.
-var (
-	whStdKey       = []byte("standard-webhooks-key-32-bytes!!")
-	whStdSecret    = "whsec_" + base64.StdEncoding.EncodeToString(whStdKey)
-	whGitHubSecret = "github-secret-typed-in-the-settings-0123"
-	whStripeSecret = "whsec_stripeEndpointSigningSecretABCDEF0123"
-)
-
-// whClock is the broker's clock in these tests: 2026-05-14 10:00:00 UTC.
-var whClock = time.Date(2026, 5, 14, 10, 0, 0, 0, time.UTC)
-
-type whEnv struct {
-	t     *testing.T
-	fn    eventFunc
-	url   string // the same broker over plain HTTP
-	oss   *oss.Client
-	logs  *syncBuffer
-	now   time.Time
-	maxWH int64
-}
-
-type whOptions struct {
-	prefix   string
-	policy   func(bucket, pattern string) *ossemu.Policy // the RAM user's; default Put+Get
-	putOnly  bool                                        // policy = the OSS docs' PutObject-only one
-	noHooks  bool
-	maxBytes int64
-}
-
-// putGetPolicy is what the route needs: PutObject on the prefix, GetObject
-// (HEAD) on the webhooks folder.
-func putGetPolicy(bucket, pattern string) *ossemu.Policy {
-	p := ossemu.PutPolicy(bucket, pattern)
-	p.Statement = append(p.Statement, ossemu.Statement{Effect: "Allow", Action: []string{"oss:GetObject"},
-		Resource: []string{"acs:oss:*:*:" + bucket + "/" + pattern + "webhooks/*"}})
-	return p
-}
-
-func newWhEnv(t *testing.T, o whOptions) *whEnv {
-	t.Helper()
-	if o.prefix == "" {
-		o.prefix = "exampledir/"
-	}
-	switch {
-	case o.putOnly:
-		o.policy = ossemu.PutPolicy
-	case o.policy == nil:
-		o.policy = putGetPolicy
-	}
-	if o.maxBytes == 0 {
-		o.maxBytes = 4096
-	}
-	keys, err := objectkey.NewPolicy(o.prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := ossemu.New(ossemu.Config{
-		Region: region, Buckets: []string{bucket},
-		Users: []ossemu.User{
-			{AccessKeyID: ramID, AccessKeySecret: ramSecret, Policy: o.policy(bucket, keys.Pattern())},
-			{AccessKeyID: ownerID, AccessKeySecret: ownerSecret},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := srv.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	ossURL := "http://" + addr.String()
-	store, err := storage.New(storage.Config{
-		Bucket: bucket, Region: region, Endpoint: ossURL, PathStyle: true,
-		Credentials:    storage.Credentials(ramID, ramSecret, nil),
-		ConnectTimeout: time.Second, RequestTimeout: 2 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := auth.NewVerifier(context.Background(), auth.Config{HS256Secret: hsSecret, Issuer: issuer, Audience: audience})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(verifier.Close)
-	var sources []webhook.Source
-	if !o.noHooks {
-		for _, s := range []struct {
-			name   string
-			scheme webhook.Scheme
-			secret string
-		}{{"std", webhook.Standard, whStdSecret}, {"gh", webhook.GitHub, whGitHubSecret}, {"stripe", webhook.Stripe, whStripeSecret}} {
-			src, err := webhook.NewSource(s.name, s.scheme, "TEST_SECRET_"+s.name, s.secret)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sources = append(sources, src)
-		}
-	}
-	e := &whEnv{t: t, logs: &syncBuffer{}, now: whClock, maxWH: o.maxBytes}
-	b, err := broker.New(broker.Config{
-		Auth: verifier, Keys: keys, Storage: store,
-		PresignTTL: 15 * time.Minute, PresignMaxTTL: time.Hour,
-		MaxUploadBytes: storage.MaxPutSize, MaxDirectUploadBytes: o.maxBytes,
-		Webhooks: sources, WebhookTolerance: 5 * time.Minute,
-		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:    func() time.Time { return e.now },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.fn = fchttp.Handler(b)
-	hs := httptest.NewServer(b)
-	t.Cleanup(hs.Close)
-	e.url = hs.URL
-	e.oss = oss.NewClient(oss.LoadDefaultConfig().WithRegion(region).WithEndpoint(ossURL).
-		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(ownerID, ownerSecret)))
-	return e
-}
 
 // deliver sends one delivery as FC3 does: the body base64-encoded in the
 // event, through the FC adapter.
