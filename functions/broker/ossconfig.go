@@ -48,7 +48,7 @@ func printOSSConfig(stdout, stderr io.Writer, load func() (*config.Config, error
 // printLifecycle is -print-bucket-lifecycle: the bucket lifecycle rule
 // that aborts the broker's incomplete multipart uploads (their parts are
 // billed until then) under the upload prefix, MULTIPART_TTL plus a margin
-// after their last part (ossconfig.MultipartAbortDays). A prefix that
+// after their last part ([ossconfig.MultipartAbortDays]). A prefix that
 // starts with a placeholder has no literal part: the rule then covers the
 // whole bucket, which stderr says.
 func printLifecycle(stdout, stderr io.Writer, load func() (*config.Config, error)) int {

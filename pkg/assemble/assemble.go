@@ -138,7 +138,7 @@ func newBroker(cfg *config.Config, log *slog.Logger, getenv func(string) string,
 }
 
 // Inspector builds the OSS-triggered inspector's handler from cfg (loaded
-// with config.LoadInspector), once per instance.
+// with [config.LoadInspector]), once per instance.
 func Inspector(cfg *config.Config, log *slog.Logger, getenv func(string) string) (*uploadevent.Handler, error) {
 	store, err := newStore(cfg, getenv)
 	if err != nil {

@@ -35,7 +35,7 @@ type Config struct {
 	Now          func() time.Time // nil means time.Now
 }
 
-// Errors. Every error of Authenticate and Verify wraps ErrUnauthorized.
+// Errors. Every error of Authenticate and Verify wraps [ErrUnauthorized].
 var (
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrNoCredentials: the request has no Authorization header.

@@ -13,7 +13,7 @@ import (
 )
 
 // tokenClaims decodes the payload once: the registered claims for
-// validation, and every top-level claim kept raw for Principal.Claim.
+// validation, and every top-level claim kept raw for [Principal.Claim].
 // Names match exactly (encoding/json's struct decoding would also take
 // "SUB" or "Exp" for the registered claims).
 type tokenClaims struct {
@@ -72,7 +72,7 @@ func (c *tokenClaims) UnmarshalJSON(b []byte) error {
 }
 
 // members splits a JSON object into its members' raw values, as
-// json.Unmarshal into a map[string]json.RawMessage does (the last of
+// [json.Unmarshal] into a map[string]json.RawMessage does (the last of
 // duplicate names wins), without reflection. It relies on b being valid
 // JSON, which encoding/json checks before it calls an UnmarshalJSON method,
 // and reports false for what it leaves to encoding/json: anything but an
@@ -167,7 +167,7 @@ func seconds(v []byte) (int64, bool) {
 	return n, true
 }
 
-// decodeString is json.Unmarshal into a string, without reflection for the
+// decodeString is [json.Unmarshal] into a string, without reflection for the
 // common case of a string with no escapes.
 func decodeString(raw json.RawMessage, dst *string) error {
 	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' &&

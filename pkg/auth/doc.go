@@ -30,7 +30,7 @@
 //     aud are checked when configured, and an HMAC secret must be at least
 //     32 bytes.
 //
-// Every failure wraps ErrUnauthorized. Error texts name the class of the
+// Every failure wraps [ErrUnauthorized]. Error texts name the class of the
 // failure only; they never contain the token or any part of it (nor a kid or
 // alg taken from it), so they are safe to log. The only thing this package
 // logs (slog, warning) is a failed JWKS fetch.

@@ -13,7 +13,7 @@ var (
 
 // readBody reads a direct upload's body into one buffer of the right size
 // when Content-Length is known (FC always knows it), instead of
-// io.ReadAll's growing copies; otherwise it reads at most limit+1 bytes.
+// [io.ReadAll]'s growing copies; otherwise it reads at most limit+1 bytes.
 // It returns errBodyTooLarge over limit, errBodyLength when the body does
 // not match its Content-Length.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {

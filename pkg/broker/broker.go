@@ -32,7 +32,7 @@ type Config struct {
 	PresignTTL    time.Duration
 	PresignMaxTTL time.Duration
 	// MaxUploadBytes bounds one object on every single-object route:
-	// presign (a pinned contentLength, required below storage.MaxPutSize),
+	// presign (a pinned contentLength, required below [storage.MaxPutSize]),
 	// presign-post (maxBytes) and direct uploads (MaxDirectUploadBytes is
 	// lowered to it).
 	MaxUploadBytes       int64
@@ -41,7 +41,7 @@ type Config struct {
 
 	// Webhooks are the senders POST /v1/webhooks/{source} accepts (none:
 	// every delivery gets 401); WebhookTolerance bounds their signed
-	// timestamps (webhook.DefaultTolerance when zero).
+	// timestamps ([webhook.DefaultTolerance] when zero).
 	Webhooks         []webhook.Source
 	WebhookTolerance time.Duration
 
@@ -50,14 +50,14 @@ type Config struct {
 
 	// RequireScopes turns on the scope check (scopes.go): upload,
 	// upload:overwrite and download, read from the ScopeClaim claim
-	// (DefaultScopeClaim when empty).
+	// ([DefaultScopeClaim] when empty).
 	RequireScopes bool
 	ScopeClaim    string
 
 	// Handles seals multipart upload handles; nil disables the multipart
 	// routes (501). MultipartTTL is a handle's lifetime
-	// (DefaultMultipartTTL when zero); MaxMultipartBytes bounds a multipart
-	// object (MaxMultipartObject when zero).
+	// ([DefaultMultipartTTL] when zero); MaxMultipartBytes bounds a multipart
+	// object ([MaxMultipartObject] when zero).
 	Handles           *uploadhandle.Sealer
 	MultipartTTL      time.Duration
 	MaxMultipartBytes int64
@@ -73,8 +73,8 @@ type Config struct {
 	Inspector        *inspect.Inspector
 	// Notifier, set, POSTs each verdict the broker reaches (callback route,
 	// multipart complete) to the application, one attempt bounded by
-	// NotifyTimeout, and pins the uploader's sub on every upload
-	// (notify.SubMeta) for the OSS-triggered inspector.
+	// [NotifyTimeout], and pins the uploader's sub on every upload
+	// ([notify.SubMeta]) for the OSS-triggered inspector.
 	Notifier *notify.Notifier
 
 	// Extra serves GET/HEAD requests no API route claims, without auth

@@ -1,4 +1,4 @@
-// Package broker is the upload broker's HTTP API as a plain http.Handler:
+// Package broker is the upload broker's HTTP API as a plain [http.Handler]:
 // it authenticates the caller, has the key judged by objectkey, and either
 // presigns a PUT or stores the payload through storage.
 //

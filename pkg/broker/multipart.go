@@ -74,7 +74,7 @@ type multipartInitResponse struct {
 }
 
 // partPlan picks the part size: the caller's, checked against OSS's limits,
-// or DefaultPartSize raised (to whole MiB) until size fits in 10000 parts.
+// or [DefaultPartSize] raised (to whole MiB) until size fits in 10000 parts.
 // It returns the part count when size is known.
 func partPlan(size, partSize *int64) (ps, count int64, aerr *apiError) {
 	ps = DefaultPartSize

@@ -227,7 +227,7 @@ const maxStoredHeader = 1 << 10
 
 // checkStoredHeaders checks the optional contentDisposition and
 // cacheControl a presign or form pins: header values sent byte for byte
-// (mediatype.CheckHeaderValue's rule: printable ASCII, no leading or
+// ([mediatype.CheckHeaderValue]'s rule: printable ASCII, no leading or
 // trailing space), at most 1 KiB.
 func checkStoredHeaders(disposition, cacheControl string) *apiError {
 	for _, f := range []struct{ name, v string }{{"contentDisposition", disposition}, {"cacheControl", cacheControl}} {
@@ -310,7 +310,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
 }
 
 // readJSON reads a JSON request body of at most limit bytes that must
-// decode without replacement (jsonstring.Lossless).
+// decode without replacement ([jsonstring.Lossless]).
 func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *apiError) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
@@ -386,8 +386,8 @@ func jsonProblem(err error) string {
 
 // pinUploader adds what the broker pins on every upload it authorises
 // while notifications or inspection are on: the uploader's subject
-// (notify.SubMeta, read by the OSS-triggered inspector) and a fresh upload
-// id (notify.UploadMeta, in the callback's ticket and the notification id),
+// ([notify.SubMeta], read by the OSS-triggered inspector) and a fresh upload
+// id ([notify.UploadMeta], in the callback's ticket and the notification id),
 // which it returns. checkMetadata keeps callers off those names.
 func (b *Broker) pinUploader(meta map[string]string, p auth.Principal) (map[string]string, string) {
 	if b.cfg.Notifier == nil && b.cfg.Inspector == nil {
@@ -406,7 +406,7 @@ func (b *Broker) pinUploader(meta map[string]string, p auth.Principal) (map[stri
 }
 
 // reservedMeta and reservedWebhookMeta start the metadata names only the
-// broker sets: the uploader's sub (notify.SubMeta) and what the webhook
+// broker sets: the uploader's sub ([notify.SubMeta]) and what the webhook
 // sink stores with a delivery (the inspector skips objects that carry
 // webhook-source, so no upload may).
 const (

@@ -9,7 +9,7 @@ import "strconv"
 // reports false for anything else (metadata, files, escapes, null, other
 // spellings, odd numbers, bad syntax), which then goes to encoding/json;
 // where it reports true the result is encoding/json's (FuzzDecodePresign).
-// body decodes without replacement (readJSON: jsonstring.Lossless).
+// body decodes without replacement (readJSON: [jsonstring.Lossless]).
 func decodePresign(body []byte, req *presignRequest) bool {
 	var out presignRequest
 	var seen uint8

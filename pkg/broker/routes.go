@@ -21,7 +21,7 @@ const (
 // caller, and its handler. openapi.yaml describes the same routes
 // (TestRouteTableMatchesOpenAPI).
 //
-// ServeHTTP matches the raw path, not http.ServeMux, which would clean
+// ServeHTTP matches the raw path, not [http.ServeMux], which would clean
 // "..", "//" and "%2F" out of object keys before the key gate could judge
 // them: a path ending in a {parameter} matches every path under its
 // prefix, and the rest of the path, '/' and escapes included, is the

@@ -15,7 +15,7 @@ const (
 	// and POST forms.
 	ScopeUpload = "upload"
 	// ScopeOverwrite: any upload that may replace an existing object
-	// (overwrite=true). It implies ScopeUpload: an overwrite of a missing
+	// (overwrite=true). It implies [ScopeUpload]: an overwrite of a missing
 	// key creates it anyway.
 	ScopeOverwrite = "upload:overwrite"
 	// ScopeDownload: presigned GET URLs.
@@ -49,8 +49,8 @@ func (b *Broker) requireScope(p auth.Principal, scope string) *apiError {
 	}
 }
 
-// requireUploadScope checks the scope an upload needs: ScopeOverwrite when
-// it may replace an object, else ScopeUpload.
+// requireUploadScope checks the scope an upload needs: [ScopeOverwrite] when
+// it may replace an object, else [ScopeUpload].
 func (b *Broker) requireUploadScope(p auth.Principal, overwrite bool) *apiError {
 	if overwrite {
 		return b.requireScope(p, ScopeOverwrite)

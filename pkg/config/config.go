@@ -30,7 +30,7 @@ const (
 // Storage is the OSS client configuration these settings describe, for
 // the broker and the inspector alike; getenv reaches the role credentials
 // FC puts in the environment. With no credential source at all it is
-// storage.ErrCredentialsNotConfigured, a startup error that names the fix.
+// [storage.ErrCredentialsNotConfigured], a startup error that names the fix.
 func (c *Config) Storage(getenv func(string) string) (storage.Config, error) {
 	if err := storage.CheckCredentials(c.AccessKeyID, getenv); err != nil {
 		return storage.Config{}, err
@@ -413,7 +413,7 @@ func jwtWarnings(j JWT) []string {
 // userinfo (https://AKID:SECRET@host), path or query (?token=...): only the
 // scheme and host[:port] are shown, every other part that is present is
 // replaced by <redacted>, and a value that does not parse as a URL is not
-// shown at all (url.Parse's own errors quote the input, so they are not
+// shown at all ([url.Parse]'s own errors quote the input, so they are not
 // used either).
 func RedactURL(v string) string {
 	u, err := url.Parse(v)

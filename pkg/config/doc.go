@@ -79,7 +79,7 @@
 //     random bytes). Every verdict is POSTed there, signed (package notify; the OSS-triggered
 //     inspector, package uploadevent); set them for both functions. While set, every upload carries
 //     the uploader's "sub" as the pinned metadata x-oss-meta-ossbroker-sub. The inspector function
-//     reads its variables with LoadInspector, which reads no JWT variable
+//     reads its variables with [LoadInspector], which reads no JWT variable
 //   - OSS_CONNECT_TIMEOUT / OSS_REQUEST_TIMEOUT (default 3s / 20s): dial timeout and per-read/write
 //     timeout towards OSS (two attempts at most); keep them inside the function's "timeout" (30 s
 //     in s.yaml)

@@ -21,7 +21,7 @@ const MaxWebhookTolerance = time.Hour
 
 // SecretEnvs are the variables the broker (and local mode) reads
 // credentials from: AccessKey pairs, STS tokens, HMAC keys. Webhook
-// secrets live in the slots WebhookSecretSlots. Nothing may print their
+// secrets live in the slots [WebhookSecretSlots]. Nothing may print their
 // values (local mode's banner prints only values it generated).
 var SecretEnvs = []string{
 	"OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET", "JWT_HS256_SECRET", "MULTIPART_HANDLE_SECRET",
@@ -34,7 +34,7 @@ var SecretEnvs = []string{
 // The slots are fixed because FC passes a function only the variables
 // s.yaml lists: a free choice of name would need an edit of s.yaml for
 // every sender (and a forgotten edit is a webhook that is always 401).
-// None of them is one of SecretEnvs, so no sender is ever handed the OSS or
+// None of them is one of [SecretEnvs], so no sender is ever handed the OSS or
 // JWT secret. Four senders is what the slots allow; a fifth needs a slot
 // here and in s.yaml.
 var WebhookSecretSlots = []string{"WEBHOOK_SECRET_1", "WEBHOOK_SECRET_2", "WEBHOOK_SECRET_3", "WEBHOOK_SECRET_4"}
@@ -45,7 +45,7 @@ var WebhookSecretSlots = []string{"WEBHOOK_SECRET_1", "WEBHOOK_SECRET_2", "WEBHO
 // "github:github:WEBHOOK_SECRET_1,billing:stripe:WEBHOOK_SECRET_2".
 // name is 1-64 of [a-z0-9-] (the {source} in the URL and a key segment),
 // scheme is standard, github or stripe, and SECRET_ENV names the slot
-// (WebhookSecretSlots) that holds the secret, which is read here, once.
+// ([WebhookSecretSlots]) that holds the secret, which is read here, once.
 // Two sources cannot share a slot: each sender has its own secret. The secret itself never
 // appears in WEBHOOK_SOURCES, so listing the sources (in s.yaml, in logs of
 // the environment) shows no secret, and no error message quotes it.

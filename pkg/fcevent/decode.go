@@ -239,7 +239,7 @@ func (d *decoder) bool(v *bool) bool {
 }
 
 // int reads an integer as encoding/json does into an int: JSON's grammar,
-// strconv.ParseInt's range, so "-0" is 0 and a fraction or exponent is
+// [strconv.ParseInt]'s range, so "-0" is 0 and a fraction or exponent is
 // not ours.
 func (d *decoder) int(v *int) bool {
 	d.skipSpace()

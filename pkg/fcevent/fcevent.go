@@ -8,8 +8,8 @@
 // differential tests and fuzzing. The decoders take a fast path only for
 // well-formed documents of the expected shape, with the keys spelled
 // exactly, once each, and no nulls; anything else is handed to
-// json.Unmarshal, which is then the sole source of both the value and the
-// error. AppendEvent (for the local trigger) mirrors json.Marshal byte for
+// [json.Unmarshal], which is then the sole source of both the value and the
+// error. [AppendEvent] (for the local trigger) mirrors [json.Marshal] byte for
 // byte, HTML escaping included. There is no response encoder: the SDK
 // encodes a handler's result itself (see fchttp.Handler).
 package fcevent
@@ -38,7 +38,7 @@ func DecodeEvent(data []byte, ev *events.HTTPTriggerEvent) error {
 	return json.Unmarshal(data, ev)
 }
 
-// DecodeEventOwned is DecodeEvent for a buffer the caller gives up: the
+// DecodeEventOwned is [DecodeEvent] for a buffer the caller gives up: the
 // decoded strings share data's memory instead of a copy of it, so data must
 // never be written to again. fchttp decodes the SDK's payload with it,
 // which the SDK allocates per invocation and never touches after handing it

@@ -1,4 +1,4 @@
-// Package fchttp runs an ordinary http.Handler as a Function Compute 3.0
+// Package fchttp runs an ordinary [http.Handler] as a Function Compute 3.0
 // function behind an HTTP trigger: it turns the events.HTTPTriggerEvent the
 // fc-runtime-go-sdk hands over into an *http.Request, runs the handler and
 // turns what it wrote into an events.HTTPTriggerResponse (the pattern of
@@ -41,7 +41,7 @@ type options struct {
 type Option func(*options)
 
 // WithMaxBodyBytes bounds the decoded request body; larger bodies get 413.
-// n <= 0 keeps the default (DefaultMaxBodyBytes).
+// n <= 0 keeps the default ([DefaultMaxBodyBytes]).
 func WithMaxBodyBytes(n int64) Option {
 	return func(o *options) {
 		if n > 0 {
@@ -52,7 +52,7 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithLogger sets the logger for panics, dropped headers and rejected events.
 // Without it slog.Default() is used (looked up per call, so a later
-// slog.SetDefault is honoured).
+// [slog.SetDefault] is honoured).
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
 }
@@ -69,7 +69,7 @@ func (o *options) log() *slog.Logger {
 // It takes the event JSON as it is: the SDK passes a []byte argument through
 // untouched, so the event is decoded once, by fcevent, instead of by
 // encoding/json's reflection (which cost more than the rest of a small
-// request). The event's strings alias that buffer (fcevent.DecodeEventOwned:
+// request). The event's strings alias that buffer ([fcevent.DecodeEventOwned]:
 // the SDK reads each event into a buffer of its own and never reuses it),
 // and a base64 body is decoded only as the handler reads it, so a request
 // the handler refuses on its headers (no token, a Content-Length over the

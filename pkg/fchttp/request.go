@@ -48,7 +48,7 @@ func asRequestError(err error) *requestError {
 // ctx already carries one (as inside Handler) it is kept.
 //
 // Every pointer field of ev may be nil. Errors (no method, invalid escape in
-// rawPath, bad base64, body over DefaultMaxBodyBytes) describe a request the
+// rawPath, bad base64, body over [DefaultMaxBodyBytes]) describe a request the
 // caller should get a 4xx for.
 func NewRequest(ctx context.Context, ev *events.HTTPTriggerEvent) (*http.Request, error) {
 	if ctx == nil {
@@ -155,7 +155,7 @@ func buildURL(ev *events.HTTPTriggerEvent) (*url.URL, error) {
 	return u, nil
 }
 
-// encodeQuery encodes FC's already-decoded query map like url.Values.Encode
+// encodeQuery encodes FC's already-decoded query map like [url.Values.Encode]
 // (sorted keys), keeping a comma-joined repeated key as one value: splitting
 // on commas would break values that contain commas themselves.
 func encodeQuery(q map[string]string) string {
@@ -278,7 +278,7 @@ func setBase64Body(r *http.Request, body string, maxBody int64, tooLarge error) 
 	return nil
 }
 
-// stringBody and bytesBody are io.NopCloser in one allocation instead of two.
+// stringBody and bytesBody are [io.NopCloser] in one allocation instead of two.
 type stringBody struct{ strings.Reader }
 
 func (*stringBody) Close() error { return nil }

@@ -14,7 +14,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 )
 
-// recorder is the http.ResponseWriter handed to the handler. It behaves like
+// recorder is the [http.ResponseWriter] handed to the handler. It behaves like
 // net/http's server writer where it matters to handlers (headers are frozen
 // at WriteHeader, 1xx is ignored, no body for HEAD/204/304, Content-Type is
 // sniffed when unset) and is pooled: this is the hot path.
@@ -59,7 +59,7 @@ func putRecorder(rec *recorder) {
 
 func (rec *recorder) Header() http.Header { return rec.header }
 
-// Flush lets handlers that flush (http.ResponseController, SSE helpers) run;
+// Flush lets handlers that flush ([http.ResponseController], SSE helpers) run;
 // the response is sent as a whole anyway.
 func (rec *recorder) Flush() {
 	if !rec.wrote {

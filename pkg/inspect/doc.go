@@ -22,7 +22,7 @@
 // through 2025), pure Go with no cgo (so the go1 runtime's static binary
 // keeps working), MIT, a hierarchy of types (text/html is a kind of
 // text/plain, DOCX a kind of zip) that the compatibility rule builds on,
-// and it looks only at a bounded prefix of the content (ReadBytes, its
+// and it looks only at a bounded prefix of the content ([ReadBytes], its
 // default 4 KiB) — which is what one ranged GET gives. libmagic needs cgo;
 // net/http.DetectContentType knows ~40 types and no containers.
 //

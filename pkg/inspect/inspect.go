@@ -47,7 +47,7 @@ const (
 	TagReason  = "ossbroker-reason"
 )
 
-// Store is the part of storage.Client inspection uses.
+// Store is the part of [storage.Client] inspection uses.
 type Store interface {
 	Bucket() string
 	ReadStart(ctx context.Context, key string, n int) (storage.Start, error)
@@ -94,7 +94,7 @@ type Request struct {
 	MaxSize int64
 	// ETag and Meta, when set, name the object version to judge: its ETag
 	// (quotes and case aside) and metadata values it must carry. Any other
-	// version is ErrOtherVersion, judged and touched not at all.
+	// version is [ErrOtherVersion], judged and touched not at all.
 	ETag string
 	Meta map[string]string
 }
@@ -209,7 +209,7 @@ func (in *Inspector) Judge(declared string, body []byte, size, maxSize int64) (d
 }
 
 // Judge is the verdict without I/O: the detected type of head (an object's
-// first bytes, at most ReadBytes are looked at) and the reason to reject,
+// first bytes, at most [ReadBytes] are looked at) and the reason to reject,
 // "" to accept. pinned > 0 is the length the upload was pinned to.
 func Judge(allowed mediatype.Allowlist, declared string, head []byte, size, pinned, maxSize int64) (detected, reason string) {
 	m := mimetype.Detect(head)

@@ -90,7 +90,7 @@ func (a Allowlist) String() string {
 //
 // The whole value, parameters included, must be printable ASCII (0x20 to
 // 0x7E) without leading or trailing spaces: it is signed and sent as a
-// header, byte for byte, and mime.ParseMediaType alone takes control bytes
+// header, byte for byte, and [mime.ParseMediaType] alone takes control bytes
 // (CR, LF, NUL) inside quoted parameters and around the value, which no
 // HTTP client can send and which would split a header. RFC 9110 also
 // allows HTAB and obs-text (0x80-0xFF) in field values; they are refused

@@ -45,7 +45,7 @@ type Config struct {
 	URL    string         // where notifications go (http or https)
 	Signer webhook.Source // a Standard Webhooks source holding NOTIFICATION_SECRET
 	// Timeout bounds one attempt, connection to last byte of the answer
-	// (0: DefaultTimeout). A receiver that hangs cannot hold the caller
+	// (0: [DefaultTimeout]). A receiver that hangs cannot hold the caller
 	// longer.
 	Timeout time.Duration
 	Client  *http.Client // nil: a client that follows no redirect
@@ -82,7 +82,7 @@ func New(cfg Config) (*Notifier, error) {
 type Upload struct {
 	inspect.Receipt
 	Sub string `json:"sub"`
-	// UploadID is the broker's id of the upload (UploadMeta): part of the
+	// UploadID is the broker's id of the upload ([UploadMeta]): part of the
 	// notification id, not of the body.
 	UploadID string `json:"-"`
 }
@@ -118,7 +118,7 @@ func TypeOf(verdict string) string {
 // spell it).
 //
 // The upload id is the value the broker minted when it authorised the upload
-// and pinned on the object as the metadata UploadMeta (and in the callback's
+// and pinned on the object as the metadata [UploadMeta] (and in the callback's
 // MAC-covered ticket): every path that reports on the same upload finds the
 // same id there (the callback route in its ticket, the multipart complete
 // route and the OSS-triggered inspector on the object they read). The ETag
@@ -194,7 +194,7 @@ const SubMeta = "ossbroker-sub"
 
 // UploadMeta is the x-oss-meta-* name (without the prefix) under which the
 // broker pins the id it minted for each upload it authorises, pinned like
-// SubMeta. The callback route judges only an object carrying the id of its
+// [SubMeta]. The callback route judges only an object carrying the id of its
 // ticket, and ID includes it.
 const UploadMeta = "ossbroker-upload"
 
@@ -202,7 +202,7 @@ const UploadMeta = "ossbroker-upload"
 // value: percent-encoding as in a URL path segment.
 func EncodeSub(sub string) string { return url.PathEscape(sub) }
 
-// DecodeSub is the inverse of EncodeSub; a value it cannot decode is
+// DecodeSub is the inverse of [EncodeSub]; a value it cannot decode is
 // returned as is.
 func DecodeSub(v string) string {
 	s, err := url.PathUnescape(v)

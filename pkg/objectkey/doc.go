@@ -42,14 +42,14 @@
 //     look-alikes U+2216, U+29F5, U+29F9. All are rejected, never
 //     normalized: what looks like "../" must not become it later.
 //
-// The prefix check comes after these rules (so a bad key is ErrInvalid even
+// The prefix check comes after these rules (so a bad key is [ErrInvalid] even
 // when it is also outside the prefix), is byte-exact and case-sensitive, and
 // always ends on a "/" boundary: "exampledir/" never admits "exampledir2/x"
 // or "exampledir".
 //
 // A prefix template may name claims of the caller, e.g. "exampledir/{sub}/".
 // A claim that is missing or is not a safe single segment makes every key
-// ErrOutsidePrefix: a claim value is never allowed to become a path.
+// [ErrOutsidePrefix]: a claim value is never allowed to become a path.
 //
 // "%" is allowed: the key is already decoded once, and OSS stores it
 // literally.

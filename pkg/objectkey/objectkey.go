@@ -165,7 +165,7 @@ func claimSegment(c Claims, name string) (string, error) {
 // Resolve checks key (already decoded) for caller c and returns the key to
 // use. For a folder (a key ending in "/", or the prefix itself) the result is
 // the folder plus a generated unique name with an extension that fits
-// contentType. Errors wrap ErrInvalid or ErrOutsidePrefix.
+// contentType. Errors wrap [ErrInvalid] or [ErrOutsidePrefix].
 func (p *Policy) Resolve(key string, c Claims, contentType string) (string, error) {
 	if err := Validate(key); err != nil {
 		return "", err
@@ -218,7 +218,7 @@ func (p *Policy) outside() error {
 }
 
 // Validate applies the key rules alone, without a prefix. Errors wrap
-// ErrInvalid.
+// [ErrInvalid].
 func Validate(key string) error {
 	switch {
 	case key == "":
@@ -419,7 +419,7 @@ func ExtensionFor(contentType string) string {
 // Within checks a key when the caller's claims are not at hand (an OSS
 // upload callback, an OSS event): a valid key, not a folder, under the
 // prefix with each placeholder standing for one segment a claim could hold
-// (the same rules as Resolve's). Errors wrap ErrInvalid or ErrOutsidePrefix.
+// (the same rules as Resolve's). Errors wrap [ErrInvalid] or [ErrOutsidePrefix].
 func (p *Policy) Within(key string) error {
 	if err := Validate(key); err != nil {
 		return err

@@ -15,7 +15,7 @@
 // url_decode(path) + "\n" + body when the URI has no query (OSS's Callback
 // documentation and its PHP, Java and Go samples). This package is the one
 // place that builds it: the local OSS server (pkg/devtools/ossemu) signs with Sign,
-// the broker checks with Verifier.Verify.
+// the broker checks with [Verifier.Verify].
 //
 // # Upload callbacks
 //

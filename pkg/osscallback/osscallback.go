@@ -34,7 +34,7 @@ const KeyHost = "gosspublic.alicdn.com"
 // (ossutil downloads, SDK bundles) are never fetched.
 var keyPath = regexp.MustCompile(`^/callback_pub_key_v[0-9]{1,3}\.pem$`)
 
-// Errors of Verify. Every refusal wraps ErrForged.
+// Errors of Verify. Every refusal wraps [ErrForged].
 var (
 	ErrForged       = errors.New("callback not signed by OSS")
 	ErrUntrustedKey = fmt.Errorf("%w: public key URL not trusted", ErrForged)
@@ -86,7 +86,7 @@ func VerifySignature(pub *rsa.PublicKey, msg []byte, sigB64 string) error {
 // Verifier checks callbacks. Build one per instance; it is safe for
 // concurrent use and caches keys.
 type Verifier struct {
-	// Client fetches keys from KeyHost over HTTPS (and Trusted URLs as
+	// Client fetches keys from [KeyHost] over HTTPS (and Trusted URLs as
 	// written). Nil: a client with a 3 s timeout that follows no redirect.
 	// Tests inject a transport that routes KeyHost to a local TLS server.
 	Client *http.Client
@@ -109,7 +109,7 @@ const retryFetchAfter = time.Minute
 const maxKeyBytes = 16 << 10
 
 // KeyURL decodes the x-oss-pub-key-url header and returns the URL to fetch
-// the key from, or ErrUntrustedKey. It never touches the network.
+// the key from, or [ErrUntrustedKey]. It never touches the network.
 func (v *Verifier) KeyURL(header string) (string, error) {
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header))
 	if err != nil || len(raw) == 0 {
@@ -132,8 +132,8 @@ func (v *Verifier) KeyURL(header string) (string, error) {
 }
 
 // Verify checks that r (with its body already read into body) is a callback
-// signed by OSS. It returns ErrForged-wrapped errors for anything not signed
-// by a trusted key, and ErrKeyFetch when a trusted key could not be loaded.
+// signed by OSS. It returns [ErrForged]-wrapped errors for anything not signed
+// by a trusted key, and [ErrKeyFetch] when a trusted key could not be loaded.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) error {
 	sig := r.Header.Get(HeaderAuthorization)
 	if sig == "" {

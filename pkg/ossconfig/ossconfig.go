@@ -105,7 +105,7 @@ var (
 // CORSMaxAge is how long browsers may cache the preflight, in seconds.
 const CORSMaxAge = 600
 
-// ErrNoOrigins is returned by BucketCORS for an empty origin list: OSS
+// ErrNoOrigins is returned by [BucketCORS] for an empty origin list: OSS
 // requires at least one AllowedOrigin.
 var ErrNoOrigins = errors.New("ossconfig: no origins: set ALLOWED_ORIGINS to the origins of the pages that upload (or *)")
 
@@ -172,7 +172,7 @@ func MultipartAbortDays(handleTTL time.Duration) int {
 }
 
 // BucketLifecycle is the lifecycle rule that aborts the broker's
-// incomplete multipart uploads under prefix after MultipartAbortDays.
+// incomplete multipart uploads under prefix after [MultipartAbortDays].
 // PutBucketLifecycle replaces a bucket's whole configuration: merge this
 // rule into any the bucket already has.
 func BucketLifecycle(prefix string, handleTTL time.Duration) LifecycleConfiguration {

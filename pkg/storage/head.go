@@ -14,7 +14,7 @@ import (
 var (
 	ErrNotFound = errors.New("object not found")
 	// ErrDenied: OSS refused the broker's credentials this action (a RAM
-	// policy without oss:GetObject, for Head). It also wraps ErrUnavailable,
+	// policy without oss:GetObject, for Head). It also wraps [ErrUnavailable],
 	// so callers that do not single it out treat it as a storage failure.
 	ErrDenied = errors.New("access denied by the RAM policy")
 )
@@ -32,7 +32,7 @@ type ObjectInfo struct {
 
 // Head reads an object's size, ETag, content type, Content-MD5 and
 // metadata, without its body. It needs oss:GetObject on the key. Errors
-// wrap ErrNotFound (404), ErrDenied (403) or one of the package's others.
+// wrap [ErrNotFound] (404), [ErrDenied] (403) or one of the package's others.
 func (c *Client) Head(ctx context.Context, key string) (ObjectInfo, error) {
 	res, err := c.oss.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: &c.bucket, Key: &key})
 	if err != nil {

@@ -88,7 +88,7 @@ func (c *Client) postURL() string {
 	return c.presign.origin + c.presign.urlPrefix[:len(c.presign.urlPrefix)-1]
 }
 
-// PostSigning is the input of SignPost.
+// PostSigning is the input of [SignPost].
 type PostSigning struct {
 	Bucket      string
 	Region      string

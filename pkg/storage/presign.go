@@ -331,7 +331,7 @@ const upperHex = "0123456789ABCDEF"
 
 // appendEscaped percent-encodes all but RFC 3986 unreserved bytes (and '/'
 // unless encodeSlash) in upper-case hex, as the SDK's escapePath and
-// url.QueryEscape-then-%20 do.
+// [url.QueryEscape]-then-%20 do.
 func appendEscaped(dst []byte, s string, encodeSlash bool) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]

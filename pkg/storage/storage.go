@@ -51,7 +51,7 @@ type Config struct {
 	// egress. Empty means Endpoint. InternalPathStyle is its PathStyle.
 	InternalEndpoint  string
 	InternalPathStyle bool
-	// Credentials defaults to Credentials("", "", os.Getenv).
+	// Credentials defaults to Credentials("", "", [os.Getenv]).
 	Credentials credentials.CredentialsProvider
 	// ConnectTimeout bounds dialing OSS; RequestTimeout bounds each read or
 	// write on the connection. Both must fit inside the FC timeout.
@@ -158,7 +158,7 @@ var ErrCredentialsNotConfigured = errors.New("no OSS credentials: give the funct
 	"whose STS credentials FC puts in ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN) or set " +
 	"OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (README, Deploy)")
 
-// CheckCredentials is ErrCredentialsNotConfigured when Credentials would
+// CheckCredentials is [ErrCredentialsNotConfigured] when Credentials would
 // have no source at all: no AccessKey pair and no role credentials from FC.
 func CheckCredentials(accessKeyID string, getenv func(string) string) error {
 	if accessKeyID == "" && getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" {

@@ -25,8 +25,8 @@ type Start struct {
 
 // ReadStart reads the first n bytes of key with one ranged GET
 // (Range: bytes=0-(n-1)) and the object's size, ETag, Content-Type and
-// CRC-64. It needs oss:GetObject on the key. Errors wrap ErrNotFound (404),
-// ErrDenied (403) or one of the package's others.
+// CRC-64. It needs oss:GetObject on the key. Errors wrap [ErrNotFound] (404),
+// [ErrDenied] (403) or one of the package's others.
 func (c *Client) ReadStart(ctx context.Context, key string, n int) (Start, error) {
 	if n < 1 {
 		return Start{}, errors.New("storage: read start: n must be positive")

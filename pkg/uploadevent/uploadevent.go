@@ -9,7 +9,7 @@
 // so FC retries the whole invocation (maxAsyncRetryAttempts in s.yaml).
 // Every step is idempotent, so a retry, a duplicate event or the callback
 // route having been first changes nothing but the number of POSTs, all
-// with the same webhook-id (notify.ID):
+// with the same webhook-id ([notify.ID]):
 //   - an accepted object is inspected again and accepted again (Judge is
 //     a pure function of the bytes and the configuration);
 //   - an object tagged rejected (REJECTED_UPLOADS=tag) is reported
@@ -70,7 +70,7 @@ const NotifyTimeout = 10 * time.Second
 // handled.
 const ReasonGone = "object_gone"
 
-// Store is what the handler needs of storage.Client besides inspect's.
+// Store is what the handler needs of [storage.Client] besides inspect's.
 type Store interface {
 	inspect.Store
 	Tags(ctx context.Context, key string) (map[string]string, error)

@@ -15,13 +15,13 @@
 //
 // payload is a JSON object with a version field ("v":2); both parts are
 // unpadded base64url, decoded strictly. k is derived from a configured
-// secret (DeriveKey), so that every FC instance, which shares no memory with
+// secret ([DeriveKey]), so that every FC instance, which shares no memory with
 // the others, computes the same key. The MAC is checked in constant time
 // before the payload is parsed.
 //
 // The payload holds the SHA-256 of the subject, not the subject: a JWT's
 // sub has no length limit of its own, and a handle must have one that no
-// valid input can overflow (MaxLen, derived from the bound of every
+// valid input can overflow ([MaxLen], derived from the bound of every
 // field). Version 1 held the subject itself; its handles no longer open.
 package uploadhandle
 
@@ -44,13 +44,13 @@ import (
 // Version is the payload version this package writes and accepts.
 const Version = 2
 
-// MinSecretBytes is the shortest secret DeriveKey accepts: an Alibaba
+// MinSecretBytes is the shortest secret [DeriveKey] accepts: an Alibaba
 // Cloud AccessKey secret has 30 characters. A dedicated handle secret
 // should have at least 32 bytes (the configuration asks for that).
 const MinSecretBytes = 16
 
 // Bounds of the fields Seal takes. Key and content type are the broker's
-// own limits (objectkey.MaxKeyBytes, mediatype.MaxBytes); a bucket name
+// own limits ([objectkey.MaxKeyBytes], [mediatype.MaxBytes]); a bucket name
 // has at most 63 bytes; OSS's upload ids are 32 hex digits.
 const (
 	MaxBucketBytes      = 63
@@ -120,7 +120,7 @@ type Sealer struct {
 }
 
 // DeriveKey turns a configured secret into the handle key:
-// HMAC-SHA256(secret, label). The secret must be at least MinSecretBytes.
+// HMAC-SHA256(secret, label). The secret must be at least [MinSecretBytes].
 func DeriveKey(secret []byte) ([]byte, error) {
 	if len(secret) < MinSecretBytes {
 		return nil, fmt.Errorf("uploadhandle: the secret is %d bytes; at least %d are required", len(secret), MinSecretBytes)
@@ -130,7 +130,7 @@ func DeriveKey(secret []byte) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-// New returns a Sealer using key (from DeriveKey, or any 32 random bytes).
+// New returns a Sealer using key (from [DeriveKey], or any 32 random bytes).
 func New(key []byte) (*Sealer, error) {
 	if len(key) < 32 {
 		return nil, errors.New("uploadhandle: the key must be at least 32 bytes")
@@ -185,7 +185,7 @@ func (s *Sealer) mac(body string) []byte {
 }
 
 // Open verifies h and returns its claims if it is still valid at now and
-// was sealed for subject. Any failure is ErrInvalid.
+// was sealed for subject. Any failure is [ErrInvalid].
 func (s *Sealer) Open(h, subject string, now time.Time) (Claims, error) {
 	if len(h) == 0 || len(h) > MaxLen {
 		return Claims{}, ErrInvalid

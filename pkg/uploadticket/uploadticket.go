@@ -16,7 +16,7 @@
 //
 //	base64url(payload) "." base64url(HMAC-SHA256(k, "ossbroker.upload-ticket.v1." + base64url(payload)))
 //
-// k is derived from a configured secret (DeriveKey), so every FC instance
+// k is derived from a configured secret ([DeriveKey]), so every FC instance
 // computes the same key. The MAC is checked in constant time before the
 // payload is parsed.
 package uploadticket
@@ -38,7 +38,7 @@ import (
 // Version is the payload version this package writes and accepts.
 const Version = 1
 
-// MinSecretBytes is the shortest secret DeriveKey accepts (an Alibaba Cloud
+// MinSecretBytes is the shortest secret [DeriveKey] accepts (an Alibaba Cloud
 // AccessKey secret has 30 characters).
 const MinSecretBytes = 16
 
@@ -63,7 +63,7 @@ type Claims struct {
 	// Pinned is the exact length the upload was pinned to, -1 for none.
 	Pinned  int64
 	MaxSize int64
-	// Upload is the upload id (NewUploadID), also pinned on the object as
+	// Upload is the upload id ([NewUploadID]), also pinned on the object as
 	// metadata: it names this authorisation, so a callback judges only an
 	// object version written with it.
 	Upload    string
@@ -98,7 +98,7 @@ func DeriveKey(secret []byte) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-// New returns a Sealer using key (from DeriveKey, or 32 random bytes).
+// New returns a Sealer using key (from [DeriveKey], or 32 random bytes).
 func New(key []byte) (*Sealer, error) {
 	if len(key) < 32 {
 		return nil, errors.New("uploadticket: the key must be at least 32 bytes")
@@ -150,7 +150,7 @@ func (s *Sealer) mac(body string) []byte {
 }
 
 // Open verifies t and returns its claims if it is still valid at now. Any
-// failure is ErrInvalid.
+// failure is [ErrInvalid].
 func (s *Sealer) Open(t string, now time.Time) (Claims, error) {
 	if len(t) == 0 || len(t) > MaxLen {
 		return Claims{}, ErrInvalid

@@ -1,6 +1,6 @@
 // Package webhook verifies signed webhook deliveries and names the object a
 // verified delivery is stored under. It does no I/O: the broker reads the
-// body, calls Source.Verify on the exact bytes received, and stores them.
+// body, calls [Source.Verify] on the exact bytes received, and stores them.
 //
 // Three signature schemes are supported, each as published by its sender:
 //
@@ -26,7 +26,7 @@
 //     included, not base64-decoded: that is what Stripe's libraries do). t
 //     must be within the tolerance of now. Stripe sends no id header.
 //
-// Every comparison is hmac.Equal (constant time). The signature is checked
+// Every comparison is [hmac.Equal] (constant time). The signature is checked
 // before the timestamp, so "stale" is only ever reported for a genuine
 // (signed) delivery; callers map every error to one uniform 401 anyway.
 //
@@ -39,9 +39,9 @@
 // of [A-Za-z0-9_-]); otherwise, and always for GitHub and Stripe, whose
 // signatures cover the body only, it is the lowercase hex SHA-256 of the
 // body (Event.IDFromBody): identical bytes land on the same key, different
-// bytes on different keys. The stored content type (StoredType) comes from
+// bytes on different keys. The stored content type ([StoredType]) comes from
 // the body too. The sender's unsigned headers are kept only as metadata
-// (Source.Metadata).
+// ([Source.Metadata]).
 //
 // # Webhooks
 //

@@ -22,7 +22,7 @@ const Folder = "webhooks/"
 // and no clock goes in, so a redelivery or a replay of the same signed
 // bytes lands on the same key on any day, with any Content-Type or
 // delivery id, and a captured body cannot occupy another delivery's key.
-// The result still has to pass the key gate (objectkey.Policy.Resolve).
+// The result still has to pass the key gate ([objectkey.Policy.Resolve]).
 func Key(prefix, source string, ev Event) string {
 	ext := objectkey.ExtensionFor(ev.ContentType)
 	if ext == "" {
@@ -35,7 +35,7 @@ func Key(prefix, source string, ev Event) string {
 // the prefix): the source, the event id, the Unix seconds of the signed
 // timestamp (of receipt for GitHub), and the sender's unsigned headers that
 // say something about the delivery, each as "webhook-header-<lower-case
-// name>" (HeaderMeta). The first delivery's values are the ones kept: a
+// name>" ([HeaderMeta]). The first delivery's values are the ones kept: a
 // redelivery writes nothing. All values are printable ASCII.
 func (s Source) Metadata(ev Event, h http.Header, received time.Time) map[string]string {
 	t := ev.Timestamp
@@ -81,7 +81,7 @@ const MaxHeaderMeta = 256
 // every byte outside printable ASCII, every "%", and a space at either end
 // (HTTP would trim it) is percent-encoded (%XX, upper-case hex), so the
 // value reads as sent and decodes back to it; the result is cut at
-// MaxHeaderMeta bytes, never inside an escape.
+// [MaxHeaderMeta] bytes, never inside an escape.
 func HeaderMeta(v string) string {
 	const hexDigits = "0123456789ABCDEF"
 	b := make([]byte, 0, min(len(v), MaxHeaderMeta))
@@ -105,7 +105,7 @@ func HeaderMeta(v string) string {
 }
 
 // Claims is the caller a webhook key is judged as by the key gate
-// (objectkey.Policy.Resolve): every placeholder of the prefix template is
+// ([objectkey.Policy.Resolve]): every placeholder of the prefix template is
 // "webhooks". With "exampledir/" webhooks are stored under
 // "exampledir/webhooks/"; with "exampledir/{sub}/" under
 // "exampledir/webhooks/webhooks/".

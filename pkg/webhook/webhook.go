@@ -124,14 +124,14 @@ type Event struct {
 	// for GitHub, which signs none.
 	Timestamp time.Time
 	// ContentType is what the delivery is stored and served with:
-	// StoredType of the body, never the sender's Content-Type.
+	// [StoredType] of the body, never the sender's Content-Type.
 	ContentType string
 }
 
 // Verify checks a delivery's signature over the exact body bytes and, for
 // schemes with a signed timestamp, that it is within tolerance of now
-// (DefaultTolerance when tolerance <= 0). Errors wrap ErrNoSignature,
-// ErrMalformed, ErrBadSignature or ErrStale and never quote header values.
+// ([DefaultTolerance] when tolerance <= 0). Errors wrap [ErrNoSignature],
+// [ErrMalformed], [ErrBadSignature] or [ErrStale] and never quote header values.
 func (s Source) Verify(h http.Header, body []byte, now time.Time, tolerance time.Duration) (Event, error) {
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance

@@ -16,7 +16,7 @@ import (
 // for each invocation), with the fccontext FC would build. What it leaves
 // out is only the runtime API's transport: two loopback HTTP round trips per
 // request that cost far more than the function itself and say nothing about
-// its code. RuntimeAPI keeps that transport for tests of fc.Start.
+// its code. [RuntimeAPI] keeps that transport for tests of fc.Start.
 func InProcess(handler any, tmpl Invocation) func(ctx context.Context, event []byte, requestID string) (Result, error) {
 	h := fc.NewHandler(handler)
 	if tmpl.Timeout <= 0 {

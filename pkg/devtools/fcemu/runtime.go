@@ -1,6 +1,6 @@
 // Package fcemu is a local Function Compute 3.0 for laptops and tests.
 //
-// RuntimeAPI is the FC runtime API (version 2020-11-11) that the real
+// [RuntimeAPI] is the FC runtime API (version 2020-11-11) that the real
 // fc-runtime-go-sdk invoke loop (fc.Start) polls, so a function binary runs
 // locally exactly as in FC: start it with FC_RUNTIME_API=host:port.
 // Trigger is the HTTP trigger in front of it: it turns real HTTP requests into
@@ -41,7 +41,7 @@ const (
 	lateTTL = 15 * time.Minute
 )
 
-// ErrClosed is returned by Invoke once the RuntimeAPI is closed.
+// ErrClosed is returned by Invoke once the [RuntimeAPI] is closed.
 var ErrClosed = errors.New("fcemu: runtime API closed")
 
 // Invocation describes one call: what FC passes to the function in the
@@ -76,7 +76,7 @@ type FunctionError struct {
 
 func (e *FunctionError) Error() string { return "function error (" + e.Type + "): " + e.Message }
 
-// RuntimeOption configures a RuntimeAPI.
+// RuntimeOption configures a [RuntimeAPI].
 type RuntimeOption func(*RuntimeAPI)
 
 // WithRuntimeLogger sets the logger (default slog.Default()).
@@ -89,7 +89,7 @@ func WithRuntimeLogger(l *slog.Logger) RuntimeOption {
 }
 
 // RuntimeAPI is the FC runtime API that fc-runtime-go-sdk's invoke loop polls.
-// It is an http.Handler; Listen serves it on a port of its own.
+// It is an [http.Handler]; Listen serves it on a port of its own.
 //
 // The SDK does not alternate strictly between "next" and a post: it runs each
 // invocation in a goroutine and polls again at once. So any number of long
@@ -147,7 +147,7 @@ func NewRequestID() string {
 
 // Invoke queues one event, waits for the function's /response or /error
 // post (or ctx done, or the invocation's timeout) and returns it.
-// It returns ctx.Err() (context.DeadlineExceeded on timeout) when the
+// It returns ctx.Err() ([context.DeadlineExceeded] on timeout) when the
 // function does not answer in time; a later post for it is accepted and dropped.
 func (r *RuntimeAPI) Invoke(ctx context.Context, event []byte, inv Invocation) (Result, error) {
 	if inv.RequestID == "" {
@@ -360,7 +360,7 @@ func (r *RuntimeAPI) Listen(addr string) (net.Addr, error) {
 	return ln.Addr(), nil
 }
 
-// Close fails pending invocations with ErrClosed, ends the long polls and
+// Close fails pending invocations with [ErrClosed], ends the long polls and
 // stops the listener. A function process still polling will then retry in a
 // busy loop (the SDK has no backoff): stop it too.
 func (r *RuntimeAPI) Close() error {

@@ -29,7 +29,7 @@ const (
 	MaxResponseHeaderBytes = 8 << 10  // response headers; over it FC answers 502 BadResponse
 )
 
-// Trigger is the local HTTP trigger: an http.Handler turning real HTTP
+// Trigger is the local HTTP trigger: an [http.Handler] turning real HTTP
 // requests into FC3 HTTPTriggerEvent JSON, invoking the function and writing
 // its HTTPTriggerResponse back.
 //

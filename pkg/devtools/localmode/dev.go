@@ -127,7 +127,7 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)[:n]
 }
 
-// freeWebhookSlot is the first of config.WebhookSecretSlots that sources
+// freeWebhookSlot is the first of [config.WebhookSecretSlots] that sources
 // (a WEBHOOK_SOURCES value) does not name and the environment does not
 // set, "" when all four are taken.
 func freeWebhookSlot(getenv func(string) string, sources string) string {

@@ -223,7 +223,7 @@ func (s *Server) callbackKey() *rsa.PrivateKey {
 }
 
 // CallbackKeyURL is the x-oss-pub-key-url the server sends (decoded):
-// Config.CallbackKeyURL, or CallbackKeyPath on the first Listen address.
+// Config.CallbackKeyURL, or [CallbackKeyPath] on the first Listen address.
 // Local mode tells the broker to trust exactly this URL.
 func (s *Server) CallbackKeyURL() string {
 	if s.cfg.CallbackKeyURL != "" {
@@ -237,7 +237,7 @@ func (s *Server) CallbackKeyURL() string {
 	return "http://" + s.addr + CallbackKeyPath
 }
 
-// CallbackPublicKeyPEM is the PEM the server serves at CallbackKeyPath.
+// CallbackPublicKeyPEM is the PEM the server serves at [CallbackKeyPath].
 func (s *Server) CallbackPublicKeyPEM() []byte {
 	return osscallback.PublicKeyPEM(&s.callbackKey().PublicKey)
 }

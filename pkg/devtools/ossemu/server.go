@@ -34,7 +34,7 @@ type Config struct {
 
 	// Upload callbacks (callback.go). CallbackKey signs them (nil: a
 	// 2048-bit key made on first use); CallbackKeyURL is the public key URL
-	// they name (empty: CallbackKeyPath on the first Listen address);
+	// they name (empty: [CallbackKeyPath] on the first Listen address);
 	// CallbackTimeout bounds each (0: OSS's 5 s); CallbackClient sends them
 	// (nil: a plain client that follows no redirect).
 	CallbackKey     *rsa.PrivateKey
@@ -54,7 +54,7 @@ type User struct {
 	Policy                       *Policy // nil = account owner, full access
 }
 
-// Server is an OSS emulator; it implements http.Handler.
+// Server is an OSS emulator; it implements [http.Handler].
 type Server struct {
 	cfg     Config
 	log     *slog.Logger

@@ -159,7 +159,7 @@ func HashedPayload(h http.Header) string {
 
 // CanonicalRequest builds the six-line canonical request. query must not
 // contain x-oss-signature; additional must be normalized
-// (NormalizeAdditionalHeaders).
+// ([NormalizeAdditionalHeaders]).
 func CanonicalRequest(method, bucket, key string, query url.Values, header http.Header, additional []string) string {
 	var b strings.Builder
 	b.WriteString(strings.ToUpper(method))

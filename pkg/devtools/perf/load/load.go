@@ -321,7 +321,7 @@ func (cn *conn) close() {
 	}
 }
 
-// Presign posts fixture.PresignBody to base+"/v1/presign".
+// Presign posts [fixture.PresignBody] to base+"/v1/presign".
 type Presign struct {
 	Base, Token string
 }

@@ -4,7 +4,7 @@
 //     pkg/devtools/localmode): HTTP trigger -> event JSON -> the SDK's handler
 //     wrapper -> adapter -> broker, OSS in the same process (ossemu,
 //     objects under a temp dir);
-//   - bare:  the broker http.Handler on a plain net/http server, in-process
+//   - bare:  the broker [http.Handler] on a plain net/http server, in-process
 //     ossemu (what the function costs without the FC emulation hops);
 //   - node:  pkg/devtools/perf/nodebaseline/server.js (jose + ali-oss signatureUrlV4),
 //     presign only;
