@@ -5,7 +5,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: run test test-browser test-short build build-inspector zip deploy deploy-inspector rollback smoke lint bench fuzz load coldstart peakrss fcperf clean tools
+.PHONY: run test test-browser test-short build build-inspector zip deploy deploy-inspector rollback smoke token print-ram-policy print-bucket-cors print-bucket-lifecycle print-inspector-ram-policy lint bench fuzz load coldstart peakrss fcperf clean tools
 
 ## run: local mode, broker + local OSS server, no cloud account
 run:
@@ -97,6 +97,27 @@ deploy-inspector:
 SMOKE_PREFIX ?= exampledir/
 smoke:
 	@$(GO) run ./pkg/devtools/smoke -url '$(URL)' -token '$(TOKEN)' -origin '$(ORIGIN)' -prefix '$(SMOKE_PREFIX)'
+
+# The deployer's printers and token read .env (README, Deploy), as s does: a value set in the shell wins.
+WITHENV := $(GO) run ./pkg/devtools/withenv --
+
+## print-ram-policy, print-bucket-cors, print-bucket-lifecycle, print-inspector-ram-policy: the documents
+## the bucket and the roles need (README, Deploy), for the configuration in .env and the shell
+print-ram-policy:
+	@$(WITHENV) $(GO) run ./functions/broker -print-ram-policy
+print-bucket-cors:
+	@$(WITHENV) $(GO) run ./functions/broker -print-bucket-cors
+print-bucket-lifecycle:
+	@$(WITHENV) $(GO) run ./functions/broker -print-bucket-lifecycle
+print-inspector-ram-policy:
+	@$(WITHENV) $(GO) run ./functions/inspector -print-ram-policy
+
+## token: a JWT for an HS256 deployment, signed with JWT_HS256_SECRET from .env or the shell (never
+## printed): make token SUB=<subject> [TTL=1h] [SCOPE="upload"]. With an identity provider, get one from it.
+TTL   ?= 1h
+SCOPE ?=
+token:
+	@$(GO) run ./pkg/devtools/token -sub '$(SUB)' -ttl '$(TTL)' -scope '$(SCOPE)'
 
 $(GOBIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

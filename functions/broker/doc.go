@@ -103,7 +103,7 @@
 // ≤ 8 KiB (OSS's bound), names [a-z0-9-], printable ASCII values; every value that becomes a header
 // (content type, contentMD5, contentDisposition, cacheControl, metadata) is printable ASCII,
 // checked before signing; direct uploads ≤ MAX_DIRECT_UPLOAD_BYTES and MAX_UPLOAD_BYTES (refused at
-// 413 before reading past the limit); expiresIn clamped to [1 s, PRESIGN_MAX_TTL] (DESIGN.md); keys
+// 413 before reading past the limit); expiresIn clamped to [1 s, PRESIGN_MAX_TTL]; keys
 // ≤ 1023 bytes; FC's own limits (8 KB of request headers, 4 KB of path and query, 32 MB of body)
 // apply in the cloud and in the local trigger. ALLOWED_CONTENT_TYPES applies to both JWT routes
 // (not to webhooks); ALLOWED_ORIGINS is matched exactly, with "Vary: Origin". Webhook signatures

@@ -21,10 +21,10 @@ func main() {
 	printLC := flag.Bool("print-bucket-lifecycle", false, "print the bucket lifecycle rule (ossutil put-bucket-lifecycle JSON) that aborts incomplete multipart uploads under the prefix, and exit")
 	flag.Parse()
 	if *printLC {
-		os.Exit(printLifecycle(os.Stdout, os.Stderr, config.FromEnv))
+		os.Exit(printLifecycle(os.Stdout, os.Stderr, os.Getenv))
 	}
 	if *printRAM || *printCORS {
-		os.Exit(printOSSConfig(os.Stdout, os.Stderr, config.FromEnv, *printRAM, *printCORS))
+		os.Exit(printOSSConfig(os.Stdout, os.Stderr, os.Getenv, *printRAM, *printCORS))
 	}
 	tuneGC()
 	cpulimit.Fit(os.Getenv)

@@ -12,13 +12,21 @@ import (
 
 // printOSSConfig is -print-ram-policy and -print-bucket-cors: the OSS-side
 // setup for the configuration in the environment, as JSON on stdout. A bad
-// configuration is reported on stderr with exit status 1, as at startup.
-func printOSSConfig(stdout, stderr io.Writer, load func() (*config.Config, error), ram, cors bool) int {
+// configuration is reported on stderr with exit status 1, as at startup;
+// no JWT key source is needed (config.LoadForPrint), and the RAM policy is
+// printed only for a bucket named in OSS_BUCKET.
+func printOSSConfig(stdout, stderr io.Writer, getenv func(string) string, ram, cors bool) int {
 	if ram && cors {
 		fmt.Fprintln(stderr, "-print-ram-policy and -print-bucket-cors print different documents: use one")
 		return 2
 	}
-	cfg, err := load()
+	if ram {
+		if err := config.RequireBucket(getenv); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+	}
+	cfg, err := config.LoadForPrint(getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -51,8 +59,8 @@ func printOSSConfig(stdout, stderr io.Writer, load func() (*config.Config, error
 // after their last part ([ossconfig.MultipartAbortDays]). A prefix that
 // starts with a placeholder has no literal part: the rule then covers the
 // whole bucket, which stderr says.
-func printLifecycle(stdout, stderr io.Writer, load func() (*config.Config, error)) int {
-	cfg, err := load()
+func printLifecycle(stdout, stderr io.Writer, getenv func(string) string) int {
+	cfg, err := config.LoadForPrint(getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/ossbroker/ossbroker/pkg/config"
 )
 
-func loader(vars map[string]string) func() (*config.Config, error) {
-	return func() (*config.Config, error) { return config.Load(func(k string) string { return vars[k] }) }
+func loader(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
 }
 
 func TestPrintOSSConfig(t *testing.T) {
@@ -69,8 +67,11 @@ func TestPrintOSSConfig(t *testing.T) {
 		ram, cors bool
 		want      string
 	}{
-		"bad config":    {map[string]string{"JWT_HS256_SECRET": "short"}, true, false, "JWT_HS256_SECRET"},
-		"no origins":    {map[string]string{"JWT_HS256_SECRET": testSecret}, false, true, "ALLOWED_ORIGINS"},
+		"bad config": {map[string]string{"OSS_BUCKET": "uploads-prod", "JWT_HS256_SECRET": "short"}, true, false, "JWT_HS256_SECRET"},
+		"no origins": {map[string]string{"JWT_HS256_SECRET": testSecret}, false, true, "ALLOWED_ORIGINS"},
+		"no bucket":  {map[string]string{"JWT_HS256_SECRET": testSecret, "ALLOWED_ORIGINS": "https://app.example.com"}, true, false, "OSS_BUCKET is not set"},
+		"two key sources": {map[string]string{"OSS_BUCKET": "uploads-prod", "JWT_HS256_SECRET": testSecret,
+			"JWT_JWKS_URL": "https://login.example.com/jwks.json"}, true, false, "exactly one JWT key source"},
 		"both printers": {vars, true, true, "use one"},
 	} {
 		out.Reset()
@@ -87,7 +88,7 @@ func TestPrintOSSConfig(t *testing.T) {
 // is already stored); the upload statement is unchanged.
 func TestPrintRAMPolicyWebhooks(t *testing.T) {
 	for prefix, folder := range map[string]string{"exampledir/": "exampledir/webhooks/", "users/{sub}/": "users/webhooks/webhooks/"} {
-		vars := map[string]string{"JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": prefix,
+		vars := map[string]string{"OSS_BUCKET": "examplebucket", "JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": prefix,
 			"WEBHOOK_SOURCES": "gh:github:WEBHOOK_SECRET_1", "WEBHOOK_SECRET_1": "a-github-webhook-secret-of-32-bytes!"}
 		var out, errOut bytes.Buffer
 		if code := printOSSConfig(&out, &errOut, loader(vars), true, false); code != 0 {
@@ -123,7 +124,7 @@ func TestPrintRAMPolicyCallbacks(t *testing.T) {
 		{"https://up.example.com", "", "oss:GetObject,oss:DeleteObject", "oss:PutObjectTagging"},
 		{"https://up.example.com", "tag", "oss:GetObject,oss:PutObjectTagging", "oss:DeleteObject"},
 	} {
-		vars := map[string]string{"JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": "users/{sub}/",
+		vars := map[string]string{"OSS_BUCKET": "examplebucket", "JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": "users/{sub}/",
 			"PUBLIC_BASE_URL": tc.base, "REJECTED_UPLOADS": tc.action}
 		var out, errOut bytes.Buffer
 		if code := printOSSConfig(&out, &errOut, loader(vars), true, false); code != 0 {
@@ -179,7 +180,30 @@ func TestPrintLifecycle(t *testing.T) {
 		}
 	}
 	var out, errOut bytes.Buffer
-	if code := printLifecycle(&out, &errOut, loader(map[string]string{})); code != 1 || out.Len() != 0 {
+	if code := printLifecycle(&out, &errOut, loader(map[string]string{"MULTIPART_TTL": "soon"})); code != 1 || out.Len() != 0 {
 		t.Errorf("bad configuration: exit %d, stdout %q", code, out.String())
+	}
+}
+
+// TestPrintNeedsOnlyWhatItPrints: a deployer prints the bucket's documents
+// before anything is deployed, so before a JWT key source may exist: each
+// printer needs only the variables its document names (the CORS rule the
+// origins, the RAM policy the bucket, the lifecycle rule nothing).
+func TestPrintNeedsOnlyWhatItPrints(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := printOSSConfig(&out, &errOut, loader(map[string]string{"ALLOWED_ORIGINS": "https://app.example.com"}), false, true); code != 0 ||
+		!strings.Contains(out.String(), "https://app.example.com") {
+		t.Errorf("-print-bucket-cors with only ALLOWED_ORIGINS: exit %d, %s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := printOSSConfig(&out, &errOut, loader(map[string]string{"OSS_BUCKET": "uploads-prod"}), true, false); code != 0 ||
+		!strings.Contains(out.String(), `"acs:oss:*:*:uploads-prod/exampledir/*"`) {
+		t.Errorf("-print-ram-policy with only OSS_BUCKET: exit %d, %s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := printLifecycle(&out, &errOut, loader(map[string]string{})); code != 0 || !strings.Contains(out.String(), "exampledir/") {
+		t.Errorf("-print-bucket-lifecycle with nothing set: exit %d, %s%s", code, out.String(), errOut.String())
 	}
 }

@@ -89,7 +89,7 @@ func TestStartupErrorRedactsEndpoint(t *testing.T) {
 	}{{binary(t), nil}, {binary(t), []string{"-print-ram-policy"}}, {localMode, []string{"-oss-only"}}} {
 		args := c.args
 		cmd := exec.Command(c.bin, args...)
-		cmd.Env = append(os.Environ(), "FC_RUNTIME_API=127.0.0.1:1", "JWT_HS256_SECRET="+testSecret, "OSS_ENDPOINT="+endpoint,
+		cmd.Env = append(os.Environ(), "FC_RUNTIME_API=127.0.0.1:1", "JWT_HS256_SECRET="+testSecret, "OSS_ENDPOINT="+endpoint, "OSS_BUCKET=uploads-prod",
 			"OSS_EMULATOR_ADDR=127.0.0.1:0", "BROKER_ADDR=127.0.0.1:0", "DEV_DATA_DIR="+t.TempDir())
 		done := make(chan struct{})
 		var out []byte

@@ -15,6 +15,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
@@ -31,19 +32,13 @@ import (
 func main() {
 	printRAM := flag.Bool("print-ram-policy", false, "print the inspector's least-privilege RAM policy (JSON) for this configuration and exit")
 	flag.Parse()
+	if *printRAM {
+		os.Exit(printPolicy(os.Stdout, os.Stderr, os.Getenv))
+	}
 	cfg, err := config.LoadInspector(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
-	}
-	if *printRAM {
-		b, err := ossconfig.JSON(assemble.InspectorPolicy(cfg))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Stdout.Write(b)
-		return
 	}
 	cpulimit.Fit(os.Getenv)
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
@@ -55,4 +50,27 @@ func main() {
 	fc.Start(func(ctx context.Context, ev events.OssEvent) ([]uploadevent.Outcome, error) {
 		return h.Handle(ctx, ev)
 	})
+}
+
+// printPolicy is -print-ram-policy: the inspector's RAM policy, printed only
+// for a bucket named in OSS_BUCKET (config.RequireBucket).
+func printPolicy(stdout, stderr io.Writer, getenv func(string) string) int {
+	if err := config.RequireBucket(getenv); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	cfg, err := config.LoadInspector(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	b, err := ossconfig.JSON(assemble.InspectorPolicy(cfg))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if _, err := stdout.Write(b); err != nil {
+		return 1
+	}
+	return 0
 }

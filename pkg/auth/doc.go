@@ -1,7 +1,7 @@
 // Package auth authenticates callers by a JWT in "Authorization: Bearer".
 //
 // It wraps github.com/golang-jwt/jwt/v5 (and keyfunc/v3 for JWKS) and adds
-// what that library leaves to its callers (see the project's jwt.md §3):
+// what that library leaves to its callers :
 //
 //   - Size and shape first. A token over 8 KiB, or one that is not three
 //     non-empty base64url segments without padding or whitespace, is refused

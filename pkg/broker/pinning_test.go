@@ -271,7 +271,7 @@ func TestNumericFieldsMeanWhatTheySay(t *testing.T) {
 		}
 	}
 
-	// expiresIn is clamped to [1, PRESIGN_MAX_TTL] (DESIGN.md): the URL
+	// expiresIn is clamped to [1, PRESIGN_MAX_TTL] (pkg/broker/doc.go): the URL
 	// lives exactly as long as the clamped value says, on every route.
 	for _, c := range []struct{ in, want int }{{-1, 1}, {0, 1}, {1, 1}, {maxTTL, maxTTL}, {maxTTL + 1, maxTTL}, {1 << 40, maxTTL}} {
 		for path, body := range map[string]map[string]any{

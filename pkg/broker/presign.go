@@ -294,7 +294,7 @@ func (b *Broker) ttl(expiresIn *int64) (time.Duration, *apiError) {
 	if expiresIn == nil {
 		return b.cfg.PresignTTL, nil
 	}
-	// DESIGN.md: clamped to [1, PRESIGN_MAX_TTL], as the README says.
+	// Clamped to [1, PRESIGN_MAX_TTL], as the API reference says.
 	secs := min(max(*expiresIn, 1), int64(b.cfg.PresignMaxTTL/time.Second))
 	return time.Duration(secs) * time.Second, nil
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/auth"
 )
 
-// The scopes the broker checks when Config.RequireScopes is on (jwt.md §5:
+// The scopes the broker checks when Config.RequireScopes is on (the OAuth 2.0 conventions:
 // a space-separated "scope" string, or an array such as "scp" or
 // "permissions").
 const (

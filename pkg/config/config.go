@@ -141,14 +141,42 @@ func FromEnv() (*Config, error) { return Load(os.Getenv) }
 
 // Load reads every variable through getenv and reports all bad values at
 // once, each error naming its variable.
-func Load(getenv func(string) string) (*Config, error) { return load(getenv, true) }
+func Load(getenv func(string) string) (*Config, error) { return load(getenv, jwtRequired) }
+
+// LoadForPrint is Load for the -print-* flags, which print what OSS must be
+// set up with before anything is deployed: a JWT key source is read when
+// set (an HS256 secret turns multipart on, and so its RAM actions) but not
+// required, since no token is verified.
+func LoadForPrint(getenv func(string) string) (*Config, error) { return load(getenv, jwtOptional) }
+
+// ErrNoBucket is the -print-ram-policy error without OSS_BUCKET: a policy
+// for the default examplebucket, attached as is, makes every upload fail
+// with AccessDenied.
+var ErrNoBucket = errors.New("OSS_BUCKET is not set: a RAM policy names the bucket it grants; set OSS_BUCKET (in the environment or .env) to the real bucket")
+
+// RequireBucket is ErrNoBucket unless OSS_BUCKET is set.
+func RequireBucket(getenv func(string) string) error {
+	if strings.TrimSpace(getenv("OSS_BUCKET")) == "" {
+		return ErrNoBucket
+	}
+	return nil
+}
+
+// jwtMode is how load treats the JWT variables.
+type jwtMode int
+
+const (
+	jwtRequired jwtMode = iota // the broker: exactly one key source
+	jwtOptional                // the -print-* flags: at most one
+	jwtNone                    // the inspector: not read
+)
 
 // LoadInspector is Load for the OSS-triggered inspector function, which
 // verifies no token: the JWT variables are neither needed nor read (its
 // s.yaml resource does not get them).
-func LoadInspector(getenv func(string) string) (*Config, error) { return load(getenv, false) }
+func LoadInspector(getenv func(string) string) (*Config, error) { return load(getenv, jwtNone) }
 
-func load(getenv func(string) string, withJWT bool) (*Config, error) {
+func load(getenv func(string) string, mode jwtMode) (*Config, error) {
 	l := loader{getenv: getenv}
 	c := &Config{
 		Bucket:               l.str("OSS_BUCKET", "examplebucket"),
@@ -199,8 +227,8 @@ func load(getenv func(string) string, withJWT bool) (*Config, error) {
 		l.fail("MAX_DIRECT_UPLOAD_BYTES", "%d is over 20 MiB; a direct upload must stay well under FC's 32 MB request limit", c.MaxDirectUploadBytes)
 	}
 
-	if withJWT {
-		c.JWT = l.jwt()
+	if mode != jwtNone {
+		c.JWT = l.jwt(mode == jwtOptional)
 		c.Warnings = append(c.Warnings, jwtWarnings(c.JWT)...)
 	}
 	c.AllowedOrigins = l.origins("ALLOWED_ORIGINS")
@@ -294,7 +322,7 @@ func (l *loader) endpoint(name, def string) (string, bool) {
 	return u.Scheme + "://" + u.Host, pathStyle
 }
 
-func (l *loader) jwt() JWT {
+func (l *loader) jwt(optional bool) JWT {
 	j := JWT{
 		JWKSURL:  l.str("JWT_JWKS_URL", ""),
 		Issuer:   l.str("JWT_ISSUER", ""),
@@ -335,7 +363,7 @@ func (l *loader) jwt() JWT {
 			sources++
 		}
 	}
-	if sources != 1 {
+	if sources > 1 || sources == 0 && !optional {
 		l.fail("JWT_HS256_SECRET", "exactly one JWT key source must be set: JWT_HS256_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL or JWT_JWKS (%d are set)", sources)
 	}
 	if v := l.getenv("JWT_LEEWAY"); v != "" {

@@ -187,7 +187,7 @@ func requestID(ctx context.Context, ev *events.HTTPTriggerEvent) string {
 	return requestid.New()
 }
 
-// errorResponse builds the project's JSON error shape (DESIGN.md, Errors).
+// errorResponse builds the project's JSON error shape (README, API reference).
 func errorResponse(status int, code, message, id string) *events.HTTPTriggerResponse {
 	return &events.HTTPTriggerResponse{
 		StatusCode: status,

@@ -10,7 +10,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 )
 
-// OSS's multipart limits (oss-v4.md §5.4).
+// OSS's multipart limits (OSS documentation, Multipart upload: 1 to 10000 parts of 100 KB to 5 GB).
 const (
 	MinPartSize   = 100 << 10 // every part but the last
 	MaxPartSize   = 5 << 30

@@ -231,7 +231,7 @@ func TestPresignPartSTS(t *testing.T) {
 	}
 }
 
-// TestPostPolicyVector reproduces oss-v4.md §4.5 (ali-oss getSignatureV4).
+// TestPostPolicyVector reproduces ali-oss getSignatureV4 for a PostObject V4 policy.
 func TestPostPolicyVector(t *testing.T) {
 	exp := time.Date(2025, 1, 2, 4, 4, 5, 0, time.UTC)
 	policy := storage.PostPolicy(exp, []any{

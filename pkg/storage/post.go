@@ -18,7 +18,7 @@ import (
 )
 
 // PostUpload describes a browser form upload (OSS PostObject with a V4
-// policy, oss-v4.md §5.5).
+// policy, OSS documentation: PostObject).
 type PostUpload struct {
 	Key         string
 	ContentType string

@@ -30,7 +30,7 @@ import (
 // fixed per client. It produces byte-for-byte the URL and signed headers the
 // SDK's signer.SignerV4 produces for the same inputs and time (tested in
 // presign_test.go against the SDK, ossemu's pure signing functions and the
-// oss-v4.md §4.3 vectors), and PutObject still goes through the SDK.
+// published V4 vectors of the OSS Go SDK), and PutObject still goes through the SDK.
 //
 // What it covers is exactly what Upload can express: PUT of one object with
 // Content-Type, Content-MD5, Content-Length, Content-Disposition and

@@ -162,7 +162,7 @@ func TestPresignMatchesOssemu(t *testing.T) {
 }
 
 // TestV4Vectors: the key derivation and signature against the published
-// vectors (oss-v4.md §4.3 query mode, §4.4 A), from their canonical hashes.
+// V4 vectors of the OSS Go SDK (query mode, and a header-signed request), from their canonical hashes.
 func TestV4Vectors(t *testing.T) {
 	for _, v := range []struct {
 		secret, datetime, crHash, want string

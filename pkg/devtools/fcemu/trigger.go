@@ -21,7 +21,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/fcevent"
 )
 
-// FC3 HTTP trigger limits (fc3.md §3).
+// FC3 HTTP trigger limits (FC documentation: HTTP trigger limits).
 const (
 	MaxHeaderBytes         = 8 << 10  // request headers, keys + values
 	MaxURIBytes            = 4 << 10  // path including query
@@ -55,7 +55,7 @@ type Trigger struct {
 	maxBody int64 // tests only; 0 means MaxBodyBytes
 }
 
-// Event is the FC3 HTTP trigger event as FC sends it (fc3.md §1).
+// Event is the FC3 HTTP trigger event as FC sends it (FC documentation: HTTP trigger event format).
 type Event struct {
 	Version         string            `json:"version"`
 	RawPath         string            `json:"rawPath"`
@@ -267,7 +267,7 @@ func (t *Trigger) event(r *http.Request, id string, now time.Time, rawPath, rawQ
 	return ev
 }
 
-// forbiddenRequestHeader: FC does not pass these to the function (fc3.md §3).
+// forbiddenRequestHeader: FC does not pass these to the function (FC documentation: HTTP trigger limits).
 func forbiddenRequestHeader(k string) bool {
 	return len(k) >= 5 && strings.EqualFold(k[:5], "x-fc-") ||
 		strings.EqualFold(k, "connection") || strings.EqualFold(k, "keep-alive")
@@ -287,7 +287,7 @@ func textualRequest(ct string) bool {
 		strings.Contains(sub, "javascript") || sub == "x-www-form-urlencoded"
 }
 
-// forbiddenResponseHeader: FC refuses these from a function (fc3.md §3).
+// forbiddenResponseHeader: FC refuses these from a function (FC documentation: HTTP trigger limits).
 // fchttp has its own list on purpose: the emulator stands in for FC, so it
 // must not take the adapter's word for it.
 func forbiddenResponseHeader(k string) bool {

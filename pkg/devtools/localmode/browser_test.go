@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -223,6 +224,14 @@ var localModeClean = []string{
 
 func startLocalMode(t *testing.T, env ...string) *lockedBuffer {
 	t.Helper()
+	logs, _ := runLocalMode(t, env...)
+	return logs
+}
+
+// runLocalMode is startLocalMode that also returns a stop: SIGTERM, then
+// the wait for local mode to exit, as a developer's Ctrl-C does.
+func runLocalMode(t *testing.T, env ...string) (*lockedBuffer, func()) {
+	t.Helper()
 	cmd := exec.Command(binary(t))
 	cmd.Env = append(append(os.Environ(), localModeClean...), env...)
 	stderr, err := cmd.StderrPipe()
@@ -253,5 +262,5 @@ func startLocalMode(t *testing.T, env ...string) *lockedBuffer {
 	case <-time.After(waitTimeout):
 		t.Fatalf("local mode did not print its demo page line within %s:\n%s", waitTimeout, logs)
 	}
-	return logs
+	return logs, func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }
 }

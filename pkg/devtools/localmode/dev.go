@@ -1,17 +1,20 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -40,7 +43,10 @@ type devEnv struct {
 	getenv    func(string) string
 }
 
-func newDevEnv(getenv func(string) string) *devEnv {
+// newDevEnv fills in local mode's defaults. kept holds the values a
+// previous run generated (keptFile), so that a restart keeps its tokens and
+// keys working with the objects it stored; nil generates everything afresh.
+func newDevEnv(getenv func(string) string, kept map[string]string) *devEnv {
 	e := &devEnv{vars: map[string]string{}, getenv: getenv}
 	get := func(name, def string) string {
 		if v := getenv(name); v != "" {
@@ -54,7 +60,10 @@ func newDevEnv(getenv func(string) string) *devEnv {
 	}
 	gen := func(name string, n int, prefix string) {
 		if get(name, "") == "" {
-			e.vars[name] = prefix + randomString(n)
+			e.vars[name] = kept[name]
+			if e.vars[name] == "" {
+				e.vars[name] = prefix + randomString(n)
+			}
 			e.generated = append(e.generated, name)
 		}
 	}
@@ -82,9 +91,12 @@ func newDevEnv(getenv func(string) string) *devEnv {
 		if slot := freeWebhookSlot(getenv, getenv("WEBHOOK_SOURCES")); slot != "" {
 			e.vars["NOTIFICATION_URL"] = "http://" + brokerAddr + "/v1/webhooks/" + devNotificationSource
 			if get("NOTIFICATION_SECRET", "") == "" {
-				key := make([]byte, 32)
-				rand.Read(key)
-				e.vars["NOTIFICATION_SECRET"] = "whsec_" + base64.StdEncoding.EncodeToString(key)
+				e.vars["NOTIFICATION_SECRET"] = kept["NOTIFICATION_SECRET"]
+				if e.vars["NOTIFICATION_SECRET"] == "" {
+					key := make([]byte, 32)
+					rand.Read(key)
+					e.vars["NOTIFICATION_SECRET"] = "whsec_" + base64.StdEncoding.EncodeToString(key)
+				}
 				e.generated = append(e.generated, "NOTIFICATION_SECRET")
 			}
 			e.vars[slot] = e.vars["NOTIFICATION_SECRET"]
@@ -98,6 +110,43 @@ func newDevEnv(getenv func(string) string) *devEnv {
 	get("OSS_INSPECTOR_KEY_ID", "LTAIinspector"+randomString(8))
 	get("OSS_INSPECTOR_KEY_SECRET", randomString(24))
 	return e
+}
+
+// keptFile, in DEV_DATA_DIR, holds the values local mode generated (key
+// pairs, the HS256 secret, the notification secret), one NAME=value a
+// line, readable by its owner only: beside the bucket they sign for, so a
+// restart keeps the last run's tokens valid for the objects they stored.
+const keptFile = "local-secrets.env"
+
+func readKept(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("local mode's kept secrets: %w", err)
+	}
+	kept := map[string]string{}
+	for line := range strings.Lines(string(b)) {
+		if name, value, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+			kept[name] = value
+		}
+	}
+	return kept, nil
+}
+
+func writeKept(path string, e *devEnv) error {
+	var b strings.Builder
+	for _, name := range e.generated {
+		b.WriteString(name + "=" + e.get(name) + "\n")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("local mode's kept secrets: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("local mode's kept secrets: %w", err)
+	}
+	return nil
 }
 
 // shown is what the banner prints for a credential: the value when local
@@ -151,9 +200,19 @@ const functionTimeout = 30 * time.Second
 // event JSON, the SDK's handler wrapper and the adapter that it takes in the
 // cloud.
 func runDev(ossOnly, runtimeAPI bool) int {
-	env := newDevEnv(os.Getenv)
+	keptPath := filepath.Join(cmp.Or(os.Getenv("DEV_DATA_DIR"), ".data"), keptFile)
+	kept, err := readKept(keptPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	env := newDevEnv(os.Getenv, kept)
 	cfg, err := config.Load(env.get)
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := writeKept(keptPath, env); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -360,7 +419,9 @@ func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string
 		fmt.Fprintf(w, "  inspector function %s, on an OSS trigger (object created under the prefix), %d async retries\n", inspectorName, inspectorRetries)
 	}
 	if len(env.generated) > 0 {
-		fmt.Fprintf(w, "  generated          %s (set them to keep them across restarts)\n", strings.Join(env.generated, ", "))
+		fmt.Fprintf(w, "  generated          %s\n", strings.Join(env.generated, ", "))
+		fmt.Fprintf(w, "                     kept in %s: a restart keeps them, and last run's tokens stay valid\n",
+			filepath.Join(env.get("DEV_DATA_DIR"), keptFile))
 	}
 	if brokerAddr == "" {
 		fmt.Fprintln(w)

@@ -17,7 +17,7 @@ import (
 // (everything else unset), with and without the trigger (-oss-only).
 func banner(t *testing.T, vars map[string]string) (string, *devEnv) {
 	t.Helper()
-	env := newDevEnv(func(name string) string { return vars[name] })
+	env := newDevEnv(func(name string) string { return vars[name] }, nil)
 	cfg, err := config.Load(env.get)
 	if err != nil {
 		t.Fatal(err)

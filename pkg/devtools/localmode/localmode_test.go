@@ -252,3 +252,55 @@ func rawRequest(t *testing.T, base, line, token, body string) (int, string) {
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
 }
+
+// TestRestartKeepsTheDevToken: a developer restarts make run with the same
+// data folder and re-runs README's step 2 with the token the last run
+// printed: it still works, and the generated secrets it needs are kept
+// readable by their owner only.
+func TestRestartKeepsTheDevToken(t *testing.T) {
+	data := t.TempDir()
+	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
+	env := []string{"BROKER_ADDR=" + brokerAddr, "OSS_EMULATOR_ADDR=" + ossAddr, "DEV_DATA_DIR=" + data}
+	base := "http://" + brokerAddr
+	_, stop := runLocalMode(t, env...)
+	res, err := http.Get(base + "/dev/token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ Token string }
+	err = json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	if err != nil || tok.Token == "" {
+		t.Fatalf("GET /dev/token: %v %+v", err, tok)
+	}
+	presign := func(key string) (int, string) {
+		req, _ := http.NewRequest("POST", base+"/v1/presign", strings.NewReader(`{"key":"`+key+`"}`))
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if status, body := presign("exampledir/before.txt"); status != 200 {
+		t.Fatalf("presign before the restart: %d %s", status, body)
+	}
+	stop()
+	logs, _ := runLocalMode(t, env...)
+	if status, body := presign("exampledir/after.txt"); status != 200 {
+		t.Fatalf("the last run's token after a restart: %d %s\n%s", status, body, logs)
+	}
+	if !strings.Contains(logs.String(), filepath.Join(data, keptFile)) {
+		t.Errorf("the banner does not say where the generated secrets are kept:\n%s", logs)
+	}
+	fi, err := os.Stat(filepath.Join(data, keptFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", keptFile, fi.Mode().Perm())
+	}
+}

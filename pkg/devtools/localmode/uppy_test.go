@@ -210,7 +210,7 @@ func TestReadmeSnippets(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "snippets.test.mjs")
 	cmd.Dir = "webtest"
-	cmd.Env = append(os.Environ(), "BROKER_URL=http://"+brokerAddr, "README="+readme, "CHROMIUM="+chromiumPath)
+	cmd.Env = append(os.Environ(), "BROKER_URL=http://"+brokerAddr, "OSS_URL=http://"+ossAddr, "README="+readme, "CHROMIUM="+chromiumPath)
 	out, err := cmd.CombinedOutput()
 	t.Logf("node --test snippets.test.mjs:\n%s", out)
 	if err != nil {

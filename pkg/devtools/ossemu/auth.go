@@ -68,8 +68,8 @@ func (c *keyCache) get(secret, date, region, product string) []byte {
 	return k
 }
 
-// authenticate verifies the request's V4 signature in the order of
-// oss-v4.md §2.9 and returns the caller. bucket and key are the resolved
+// authenticate verifies the request's V4 signature in the order OSS
+// checks it and returns the caller. bucket and key are the resolved
 // (decoded) names; the canonical URI is always path style.
 func (s *Server) authenticate(r *http.Request, bucket, key string) (principal, *ossError) {
 	p, e := parseAuth(r)

@@ -19,7 +19,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/osscallback"
 )
 
-// Upload callbacks (oss-callback.md §1), for PutObject, PostObject and
+// Upload callbacks (OSS documentation: upload callback), for PutObject, PostObject and
 // CompleteMultipartUpload: after the object is committed, the server POSTs
 // the callback body to callbackUrl, signed with its own RSA key whose public
 // half it serves at CallbackKeyPath, waits at most CallbackTimeout (5 s, as

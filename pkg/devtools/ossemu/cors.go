@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// CORSRule is one bucket CORS rule (oss-v4.md §6). Origins and headers may
+// CORSRule is one bucket CORS rule (OSS documentation: PutBucketCors). Origins and headers may
 // contain '*' wildcards; header names match case-insensitively; the first
 // rule that matches wins.
 type CORSRule struct {

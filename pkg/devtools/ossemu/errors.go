@@ -7,7 +7,7 @@ import (
 	"strconv"
 )
 
-// ossError is an error answered the way OSS answers it (oss-v4.md §3).
+// ossError is an error answered the way OSS answers it (OSS documentation: error responses).
 type ossError struct {
 	Status  int
 	Code    string
@@ -59,7 +59,7 @@ func invalidArg(ec, msg, name, value string) *ossError {
 	return e
 }
 
-// Frequently used errors. Codes/ECs follow oss-v4.md §3.2; where OSS does
+// Frequently used errors. Codes/ECs follow OSS.s error code pages; where OSS does
 // not document one, the choice is noted there or at the call site.
 func errNoSuchBucket() *ossError {
 	return newErr(404, "NoSuchBucket", "The specified bucket does not exist.", "0015-00000101")

@@ -19,7 +19,7 @@ const maxUserMeta = 8 << 10
 // GET/HEAD.
 var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
 
-// checkKey applies OSS's object name rules (oss-v4.md §5.2).
+// checkKey applies OSS's object name rules (OSS documentation: object naming).
 func checkKey(key string) *ossError {
 	bad := func(ec string) *ossError {
 		return newErr(400, "InvalidObjectName", "The specified object is not valid.", ec)

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Policy is a RAM policy document in the OSS docs' format (oss-v4.md §7):
+// Policy is a RAM policy document in the OSS docs' format (OSS documentation: RAM policy):
 // Version "1", statements with Effect, Action and Resource.
 type Policy struct {
 	Version   string

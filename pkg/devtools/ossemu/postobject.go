@@ -33,7 +33,7 @@ func errPolicy(status int, msg, ec string) *ossError {
 	return newErr(status, "InvalidPolicyDocument", msg, ec)
 }
 
-// postObject is a browser form upload with a V4 policy (oss-v4.md §5.5).
+// postObject is a browser form upload with a V4 policy (OSS documentation: PostObject).
 // Every check but the file's size runs when the file part begins (it must
 // come last), so such a refused upload never reads the file; the size is
 // counted as the file is read, and a file over its limit is never stored.
@@ -180,7 +180,7 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request, bucket, reqID 
 
 	// content-length-range bounds the object, i.e. the bytes of the file
 	// part, not the form around it (OSS's EC pages 0006-00000003/4;
-	// oss-v4.md §5.5). Reading stops one byte past the lower of the range's
+	// PostObject docs). Reading stops one byte past the lower of the range's
 	// top and the object size limit, so an oversized file is never stored.
 	limit := s.cfg.MaxObjectSize
 	if lengthRange != nil {

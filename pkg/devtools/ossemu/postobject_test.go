@@ -157,7 +157,7 @@ func TestPostObjectRAM(t *testing.T) {
 
 // TestPostObjectRangeBoundsFile: content-length-range bounds the uploaded
 // object, the bytes of the file part, whatever the form around it
-// (oss-v4.md §5.5): at each edge of several ranges, a file one byte inside
+// (OSS documentation: PostObject): at each edge of several ranges, a file one byte inside
 // is stored and one byte outside refused with nothing stored, with a form
 // overhead of a few hundred bytes and of over 400 KiB (many extra fields, a
 // long file name, a long boundary), posted as real multipart/form-data.

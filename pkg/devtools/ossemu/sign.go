@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// V4 signing as OSS defines it (oss-v4.md §2). These functions are pure so
+// V4 signing as OSS defines it (OSS documentation: signature version 4). These functions are pure so
 // that tests, the verifier and other packages can reproduce any signature.
 const (
 	// Algorithm is the only signature version the emulator accepts.

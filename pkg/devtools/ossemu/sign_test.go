@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Vectors from oss-v4.md §4 (data from alibabacloud-oss-go-sdk-v2
+// Vectors (data from alibabacloud-oss-go-sdk-v2
 // oss/signer/signer_test.go, Apache-2.0, and ali-oss, MIT).
 
 const vecQuery = "%2Bparam1=value3&%2Bparam2=&param1=value1&param2=&%7Cparam1=value4&%7Cparam2="

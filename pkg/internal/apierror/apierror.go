@@ -1,4 +1,4 @@
-// Package apierror is the API's error body, DESIGN.md's
+// Package apierror is the API's error body,
 // {"error":{"code","message","requestId"}}, kept in one place for the two
 // packages that answer with it: the broker, and the FC adapter for events
 // that never become a request.

@@ -76,3 +76,21 @@ export function localize(code, brokerURL, token) {
     .replaceAll('http://127.0.0.1:9000', brokerURL)
     .replaceAll('<dev token>', token);
 }
+
+/**
+ * samples is the sample output a shell snippet shows: each run of comment
+ * lines that starts "# → " and goes on with lines "#    " (joined without
+ * the markers). "..." stands for what the sample leaves out.
+ */
+export function samples(code) {
+  const out = [];
+  let open = false;
+  for (const line of code.split('\n')) {
+    const first = /^\s*# → (.*)$/.exec(line);
+    const more = /^\s*# {4}(.*)$/.exec(line);
+    if (first) out.push(first[1].trim());
+    else if (more && open) out[out.length - 1] += more[1].trim();
+    open = Boolean(first || (more && open));
+  }
+  return out;
+}

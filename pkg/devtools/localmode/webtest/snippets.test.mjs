@@ -12,7 +12,10 @@
 // the browser) and, for progress-reporting code, `showProgress`, `done(key)`
 // and `fail(message)` (a snippet that calls done must call it, or fail).
 //
-// Environment: BROKER_URL, README (path), CHROMIUM.
+// A shell snippet's sample output (readme.mjs, samples) must match what it
+// printed.
+//
+// Environment: BROKER_URL, OSS_URL (local mode's OSS server, for samples), README (path), CHROMIUM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -21,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
-import { localize, readme } from './readme.mjs';
+import { localize, readme, samples } from './readme.mjs';
 
 const run = promisify(execFile);
 const env = (name) => {
@@ -31,6 +34,7 @@ const env = (name) => {
 };
 const brokerURL = env('BROKER_URL');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const ossURL = process.env.OSS_URL || '';
 
 // photo.png: a 1x1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
@@ -68,12 +72,24 @@ test('README.md snippets run against local mode', { timeout: 5 * 60_000 }, async
     }
     await t.test(name, async () => {
       if (s.runner === 'bash') {
+        let stdout;
         try {
-          await run('bash', ['-euo', 'pipefail', '-c', code], {
+          ({ stdout } = await run('bash', ['-euo', 'pipefail', '-c', code], {
             cwd: work, timeout: 60_000, env: { ...process.env, BROKER: brokerURL, TOKEN: token },
-          });
+          }));
         } catch (e) {
           assert.fail(`exit ${e.code}\nstdout: ${e.stdout}\nstderr: ${e.stderr}`);
+        }
+        // The sample output the snippet shows ("# → ..." lines) is what it
+        // printed: each part between "..." appears, in order.
+        let from = 0;
+        for (const sample of samples(code)) {
+          for (const part of sample.split('...').map((p) => p.trim()).filter(Boolean)) {
+            const want = ossURL ? part.replaceAll('http://127.0.0.1:9100', ossURL) : part;
+            const at = stdout.indexOf(want, from);
+            assert.ok(at >= 0, `the sample output shows ${JSON.stringify(want)}, which the snippet did not print (after byte ${from}):\n${stdout}`);
+            from = at + want.length;
+          }
         }
         return;
       }

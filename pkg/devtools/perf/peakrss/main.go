@@ -55,7 +55,7 @@ const mib = 1 << 20
 
 // underEvent32 is the largest binary body whose event (base64 plus about
 // 700 bytes of JSON) stays a few KiB under 32 MiB: the worst event if FC's
-// 32 MB limit bounds the event rather than the body (fc3.md §3 says body).
+// 32 MB limit bounds the event rather than the body (FC documents the limit for the body).
 const underEvent32 = (32*mib - 8<<10) / 4 * 3
 
 var cases = []tcase{
