@@ -91,4 +91,3 @@ func presign(t *testing.T, vars map[string]string, tok, key string) (int, string
 	h.ServeHTTP(w, req)
 	return w.Code, w.Body.String()
 }
-
