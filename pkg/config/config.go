@@ -239,7 +239,7 @@ func load(getenv func(string) string, mode jwtMode) (*Config, error) {
 	c.Webhooks = l.webhooks()
 	c.Callbacks = l.callbacks()
 	c.Notifications = l.notifications()
-	if withJWT && c.Callbacks.Enabled() && c.Multipart.HandleSecret == nil {
+	if mode == jwtRequired && c.Callbacks.Enabled() && c.Multipart.HandleSecret == nil {
 		l.fail("PUBLIC_BASE_URL", "upload callbacks need a secret to derive their ticket key from: set MULTIPART_HANDLE_SECRET "+
 			"(STS credentials and a public-key JWT source leave none)")
 	}
