@@ -178,7 +178,8 @@ func (rec *recorder) result(log *slog.Logger, ctx context.Context, id string) *e
 }
 
 // forbiddenResponseHeader lists the response headers FC3 refuses or sets
-// itself (FC documentation: HTTP trigger limits), plus transfer-encoding, which is meaningless here.
+// itself (FC documentation: HTTP trigger limits), plus transfer-encoding,
+// which is meaningless here.
 func forbiddenResponseHeader(k string) bool {
 	if len(k) >= 5 && strings.EqualFold(k[:5], "x-fc-") {
 		return true

@@ -162,7 +162,8 @@ func TestPresignMatchesOssemu(t *testing.T) {
 }
 
 // TestV4Vectors: the key derivation and signature against the published
-// V4 vectors of the OSS Go SDK (query mode, and a header-signed request), from their canonical hashes.
+// V4 vectors of the OSS Go SDK (query mode, and a header-signed request),
+// from their canonical hashes.
 func TestV4Vectors(t *testing.T) {
 	for _, v := range []struct {
 		secret, datetime, crHash, want string

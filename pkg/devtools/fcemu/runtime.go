@@ -255,7 +255,8 @@ func (r *RuntimeAPI) next(w http.ResponseWriter, req *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("x-fc-request-id", p.id)
-	// The SDK drops an invocation silently unless both are integers (fc-runtime-go-sdk, fc/runtime_api.go).
+	// The SDK drops an invocation silently unless both are integers
+	// (fc-runtime-go-sdk, fc/runtime_api.go).
 	h.Set("x-fc-function-deadline", strconv.FormatInt(p.deadline.UnixMilli(), 10))
 	h.Set("x-fc-function-timeout", strconv.FormatInt(int64((p.inv.Timeout+time.Second-1)/time.Second), 10))
 	if c := p.inv.Credentials; c != nil {

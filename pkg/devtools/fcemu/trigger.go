@@ -267,7 +267,8 @@ func (t *Trigger) event(r *http.Request, id string, now time.Time, rawPath, rawQ
 	return ev
 }
 
-// forbiddenRequestHeader: FC does not pass these to the function (FC documentation: HTTP trigger limits).
+// forbiddenRequestHeader: FC does not pass these to the function (FC
+// documentation: HTTP trigger limits).
 func forbiddenRequestHeader(k string) bool {
 	return len(k) >= 5 && strings.EqualFold(k[:5], "x-fc-") ||
 		strings.EqualFold(k, "connection") || strings.EqualFold(k, "keep-alive")
@@ -287,7 +288,8 @@ func textualRequest(ct string) bool {
 		strings.Contains(sub, "javascript") || sub == "x-www-form-urlencoded"
 }
 
-// forbiddenResponseHeader: FC refuses these from a function (FC documentation: HTTP trigger limits).
+// forbiddenResponseHeader: FC refuses these from a function (FC documentation:
+// HTTP trigger limits).
 // fchttp has its own list on purpose: the emulator stands in for FC, so it
 // must not take the adapter's word for it.
 func forbiddenResponseHeader(k string) bool {

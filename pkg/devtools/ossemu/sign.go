@@ -10,8 +10,8 @@ import (
 	"strings"
 )
 
-// V4 signing as OSS defines it (OSS documentation: signature version 4). These functions are pure so
-// that tests, the verifier and other packages can reproduce any signature.
+// V4 signing as OSS defines it (OSS documentation: signature version 4). These
+// functions are pure so that tests, the verifier and other packages can reproduce any signature.
 const (
 	// Algorithm is the only signature version the emulator accepts.
 	Algorithm = "OSS4-HMAC-SHA256"

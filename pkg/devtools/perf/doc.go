@@ -70,8 +70,8 @@
 //     signing key (four HMACs) on every call. PresignPut builds the canonical request, string to
 //     sign and URL directly, with the signing key cached per (secret, date). presign_test.go proves
 //     it byte-for-byte equal to the SDK's own signer.SignerV4 for the same inputs and second,
-//     recomputes every signature with ossemu's independent pure functions and checks the OSS Go SDK's
-//     published V4 vectors. PutObject stays on the SDK.
+//     recomputes every signature with ossemu's independent pure functions and checks the OSS Go
+//     SDK's published V4 vectors. PutObject stays on the SDK.
 //   - The FC event without reflection. The SDK hands a handler that takes []byte the event JSON
 //     untouched, so fchttp.Handler takes the bytes and decodes them with pkg/fcevent: 1.8 µs and 6
 //     allocations for a typical event against encoding/json's 10.5 µs and 56 ("go test -bench .
