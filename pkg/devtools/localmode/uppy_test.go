@@ -132,10 +132,15 @@ func TestUppy(t *testing.T) {
 	}
 
 	const ownerID, ownerSecret = "LTAI5tOwnerUppyTest", "OwnerSecretForUppyTest0"
-	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
+	brokerAddr, ossAddr, data := freeAddr(t), freeAddr(t), t.TempDir()
 	dev := startLocalMode(t,
-		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+t.TempDir(),
+		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+data,
 		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret)
+	// The token minters sign with the secret local mode generated (and keeps).
+	kept, err := readKept(filepath.Join(data, keptFile))
+	if err != nil || kept["JWT_HS256_SECRET"] == "" {
+		t.Fatalf("local mode's kept JWT_HS256_SECRET: %v", err)
+	}
 	readme, err := filepath.Abs(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -198,10 +203,15 @@ func TestUppy(t *testing.T) {
 func TestReadmeSnippets(t *testing.T) {
 	node := needBrowser(t, "node_modules/playwright-core/package.json")
 	const ownerID, ownerSecret = "LTAI5tOwnerSnippetTest", "OwnerSecretForSnippetTest0"
-	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
+	brokerAddr, ossAddr, data := freeAddr(t), freeAddr(t), t.TempDir()
 	dev := startLocalMode(t,
-		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+t.TempDir(),
+		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+data,
 		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret)
+	// The token minters sign with the secret local mode generated (and keeps).
+	kept, err := readKept(filepath.Join(data, keptFile))
+	if err != nil || kept["JWT_HS256_SECRET"] == "" {
+		t.Fatalf("local mode's kept JWT_HS256_SECRET: %v", err)
+	}
 	readme, err := filepath.Abs(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +220,8 @@ func TestReadmeSnippets(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "snippets.test.mjs")
 	cmd.Dir = "webtest"
-	cmd.Env = append(os.Environ(), "BROKER_URL=http://"+brokerAddr, "OSS_URL=http://"+ossAddr, "README="+readme, "CHROMIUM="+chromiumPath)
+	cmd.Env = append(os.Environ(), "BROKER_URL=http://"+brokerAddr, "OSS_URL=http://"+ossAddr, "README="+readme, "CHROMIUM="+chromiumPath,
+		"JWT_HS256_SECRET="+kept["JWT_HS256_SECRET"])
 	out, err := cmd.CombinedOutput()
 	t.Logf("node --test snippets.test.mjs:\n%s", out)
 	if err != nil {

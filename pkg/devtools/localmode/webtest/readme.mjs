@@ -12,11 +12,16 @@
 //   <!-- snippet: continues -->             a js block run in the same scope,
 //                                           right after the js block before it
 //   <!-- snippet: browser uppy5 ... -->     run by TestUppy with Uppy 5 (6)
+//   <!-- snippet: node mint -->             a js token minter, run in Node with the
+//                                           deployment's JWT_HS256_SECRET: the last
+//                                           line it prints is a token the broker
+//                                           must accept
+//   <!-- snippet: go mint -->               the same for a go block (go run)
 //
-// Other languages (json, kotlin, swift, plain text) are never run.
+// A go block runs only as a minter. Other languages (json, plain text) are never run.
 import { readFileSync } from 'node:fs';
 
-const RUNNABLE = new Set(['sh', 'bash', 'js', 'mjs']);
+const RUNNABLE = new Set(['sh', 'bash', 'js', 'mjs', 'go']);
 
 /** snippets parses README text into its runnable code blocks. */
 export function snippets(text) {
@@ -41,6 +46,9 @@ export function snippets(text) {
       if (!why) throw new Error(`README.md:${line}: "not run" needs a reason in parentheses: ${m}`);
       s.runner = 'none';
       s.reason = why[1];
+    } else if (s.lang === 'go') {
+      if (m !== 'go mint') throw new Error(`README.md:${line}: a go block needs <!-- snippet: go mint --> or not run: ${m}`);
+      s.runner = 'go-mint';
     } else if (s.lang === 'sh') {
       if (m) throw new Error(`README.md:${line}: unknown marker for a shell snippet: ${m}`);
       s.runner = 'bash';
@@ -48,6 +56,8 @@ export function snippets(text) {
       s.runner = 'browser';
     } else if (m === 'node') {
       s.runner = 'node';
+    } else if (m === 'node mint') {
+      s.runner = 'node-mint';
     } else if (m === 'continues') {
       s.runner = 'continues';
     } else if (/^browser uppy[56]\b/.test(m)) {

@@ -15,11 +15,14 @@
 // A shell snippet's sample output (readme.mjs, samples) must match what it
 // printed.
 //
-// Environment: BROKER_URL, OSS_URL (local mode's OSS server, for samples), README (path), CHROMIUM.
+// Token minters (node mint, go mint) run with JWT_HS256_SECRET, local mode's
+// secret, and the broker must accept the token they print.
+//
+// Environment: BROKER_URL, JWT_HS256_SECRET, OSS_URL (local mode's OSS server, for samples), README (path), CHROMIUM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -38,6 +41,49 @@ const ossURL = process.env.OSS_URL || '';
 
 // photo.png: a 1x1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+// The minters sign with local mode's JWT_HS256_SECRET, as a backend signs
+// with its deployment's; the last line they print is the token.
+const mintEnv = () => ({ ...process.env, JWT_HS256_SECRET: env('JWT_HS256_SECRET') });
+const lastLine = (out) => out.trim().split('\n').pop().trim();
+
+// mintNode runs a node mint snippet as a module file beside this one, so that
+// its imports (jose) resolve from this folder's pinned node_modules.
+async function mintNode(s, code) {
+  const dir = join(import.meta.dirname, 'out');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `mint-${s.line}.mjs`);
+  writeFileSync(file, code);
+  try {
+    const { stdout } = await run(process.execPath, [file], { timeout: 60_000, env: mintEnv() });
+    return lastLine(stdout);
+  } catch (e) {
+    assert.fail(`exit ${e.code}\nstderr: ${e.stderr}`);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+// mintGo runs a go mint snippet as main.go of a module requiring what the
+// repository's go.mod requires (its go.sum too), from the local module cache.
+async function mintGo(s, code) {
+  const root = join(import.meta.dirname, '..', '..', '..', '..');
+  const dir = mkdtempSync(join(tmpdir(), 'ossbroker-mint-'));
+  try {
+    const gomod = readFileSync(join(root, 'go.mod'), 'utf8').replace(/^module .*$/m, 'module mintsnippet');
+    writeFileSync(join(dir, 'go.mod'), gomod);
+    writeFileSync(join(dir, 'go.sum'), readFileSync(join(root, 'go.sum')));
+    writeFileSync(join(dir, 'main.go'), code);
+    const { stdout } = await run('go', ['run', '.'], {
+      cwd: dir, timeout: 180_000, env: { ...mintEnv(), GOFLAGS: '-mod=mod', GOPROXY: 'off', GOWORK: 'off' },
+    });
+    return lastLine(stdout);
+  } catch (e) {
+    assert.fail(`exit ${e.code}\nstderr: ${e.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 test('README.md snippets run against local mode', { timeout: 5 * 60_000 }, async (t) => {
   const all = readme(env('README'));
@@ -91,6 +137,16 @@ test('README.md snippets run against local mode', { timeout: 5 * 60_000 }, async
             from = at + want.length;
           }
         }
+        return;
+      }
+      if (s.runner === 'node-mint' || s.runner === 'go-mint') {
+        const minted = s.runner === 'node-mint' ? await mintNode(s, code) : await mintGo(s, code);
+        const res = await fetch(`${brokerURL}/v1/presign`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${minted}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ key: 'exampledir/minted/', contentType: 'text/plain' }),
+        });
+        assert.equal(res.status, 200, `the broker refused the minted token: ${await res.text()}`);
         return;
       }
       if (s.runner === 'node') {
