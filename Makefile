@@ -78,12 +78,12 @@ deploy:
 	$(S) broker version publish -a $(S_ACCESS) --description "$(RELEASE)"
 	$(S) broker alias publish -a $(S_ACCESS) --alias-name $(FC_ALIAS) --version-id latest
 	$(S) broker deploy -y -a $(S_ACCESS) --trigger --skip-actions
-	@echo; echo "Released: the alias $(FC_ALIAS) serves the version above. The trigger URL: $(S) info -a $(S_ACCESS) (triggers, httpTrigger.urlInternet)."
+	@echo; echo "Released: the alias $(FC_ALIAS) serves the version above. The trigger URL: $(S) broker info -a $(S_ACCESS) (triggers, httpTrigger.urlInternet)."
 	@echo "Check it: make smoke URL=<trigger URL> TOKEN=<JWT>. Undo it: make rollback VERSION=<previous version id>."
 
 ## rollback: point the alias prod back at VERSION (one fc3 call; `s version list` shows the ids)
 rollback:
-	@test -n "$(VERSION)" || { echo "usage: make rollback VERSION=<id>  (versions: $(S) version list -a $(S_ACCESS); serving now: $(S) alias get -a $(S_ACCESS) --alias-name $(FC_ALIAS))" >&2; exit 2; }
+	@test -n "$(VERSION)" || { echo "usage: make rollback VERSION=<id>  (versions: $(S) broker version list -a $(S_ACCESS); serving now: $(S) broker alias get -a $(S_ACCESS) --alias-name $(FC_ALIAS))" >&2; exit 2; }
 	$(S) broker alias publish -a $(S_ACCESS) --alias-name $(FC_ALIAS) --version-id $(VERSION)
 
 ## deploy-inspector: build and deploy the OSS-triggered inspector function (s.yaml resource inspector) with

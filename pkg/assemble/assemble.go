@@ -86,7 +86,54 @@ func Broker(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fu
 		verifier.Close()
 		return nil, nil, err
 	}
+	logFeatures(log, cfg)
 	return b, verifier.Close, nil
+}
+
+// Feature is one thing the broker can do, and whether this configuration
+// turns it on.
+type Feature struct {
+	Name string
+	On   bool
+	// Why says what turned it off and how to turn it on; empty when on.
+	Why string
+	// Advertised features are on in the recommended set-up; one that is off
+	// is a WARN line at startup, not only an entry in the list.
+	Advertised bool
+}
+
+// Features lists what cfg turns on and off, in the order startup logs it.
+func Features(cfg *config.Config) []Feature {
+	return []Feature{
+		{Name: "multipart", On: cfg.Multipart.HandleSecret != nil, Advertised: true,
+			Why: "POST /v1/multipart/* and Uppy's multipart answer 501: no MULTIPART_HANDLE_SECRET, and the function " +
+				"role's STS credentials with a public-key JWT source leave no secret to derive its key from; set " +
+				"MULTIPART_HANDLE_SECRET (openssl rand -hex 32)"},
+		{Name: "upload callbacks", On: cfg.Callbacks.Enabled(),
+			Why: "PUBLIC_BASE_URL is not set: uploads are not inspected in their own response"},
+		{Name: "notifications", On: cfg.Notifications.Enabled(),
+			Why: "NOTIFICATION_URL is not set: verdicts are not POSTed to your application"},
+		{Name: "downloads", On: cfg.AllowDownloads, Why: "ALLOW_DOWNLOADS is not true: POST /v1/presign-get answers 404"},
+		{Name: "webhooks", On: len(cfg.Webhooks.Sources) > 0, Why: "WEBHOOK_SOURCES is not set: every delivery gets 401"},
+	}
+}
+
+// logFeatures is the startup line that says what is on and off: one INFO
+// line listing both, and one WARN line per advertised feature that is off,
+// with the reason and the fix.
+func logFeatures(log *slog.Logger, cfg *config.Config) {
+	var on, off []string
+	for _, f := range Features(cfg) {
+		if f.On {
+			on = append(on, f.Name)
+			continue
+		}
+		off = append(off, f.Name)
+		if f.Advertised {
+			log.Warn("FEATURE DISABLED: "+f.Name, slog.String("feature", f.Name), slog.String("why", f.Why))
+		}
+	}
+	log.Info("features", slog.Any("on", on), slog.Any("off", off))
 }
 
 func newBroker(cfg *config.Config, log *slog.Logger, getenv func(string) string, verifier *auth.Verifier, o options) (*broker.Broker, error) {
@@ -192,8 +239,7 @@ func newNotifier(cfg *config.Config, timeout time.Duration) (*notify.Notifier, e
 // answer 501) and startup says so.
 func handleSealer(cfg *config.Config, log *slog.Logger) (*uploadhandle.Sealer, error) {
 	if cfg.Multipart.HandleSecret == nil {
-		log.Warn("multipart uploads are disabled: set MULTIPART_HANDLE_SECRET (signing with the function role's STS credentials and a public-key JWT source leaves no secret to derive the handle key from)")
-		return nil, nil
+		return nil, nil // logFeatures says so, loudly
 	}
 	key, err := uploadhandle.DeriveKey(cfg.Multipart.HandleSecret)
 	if err != nil {
