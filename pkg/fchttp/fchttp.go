@@ -88,6 +88,9 @@ func (o *options) log() *slog.Logger {
 //   - the writer acts like net/http's (headers frozen at WriteHeader, sniffed
 //     Content-Type, no body for HEAD/204/304). It is pooled, so, as with
 //     net/http, it must not be used after ServeHTTP returns.
+//
+// Each call runs on one goroutine that Handler starts and keeps for the life
+// of the process (see worker), unless another call is already running there.
 func Handler(h http.Handler, opts ...Option) func(ctx context.Context, event []byte) (*events.HTTPTriggerResponse, error) {
 	if h == nil {
 		panic("fchttp: nil handler")
@@ -98,19 +101,26 @@ func Handler(h http.Handler, opts ...Option) func(ctx context.Context, event []b
 			opt(o)
 		}
 	}
+	w := newWorker()
 	return func(ctx context.Context, event []byte) (*events.HTTPTriggerResponse, error) {
-		var ev events.HTTPTriggerEvent
-		if err := fcevent.DecodeEventOwned(event, &ev); err != nil {
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			id := requestID(ctx, &ev)
-			o.log().LogAttrs(ctx, slog.LevelWarn, "fchttp: rejected event",
-				slog.Int("status", http.StatusBadRequest), slog.String("reason", "not an HTTP trigger event"), slog.String("requestId", id))
-			return errorResponse(http.StatusBadRequest, "invalid_request", "the event is not an HTTP trigger event", id), nil
-		}
-		return o.serve(ctx, h, &ev), nil
+		var resp *events.HTTPTriggerResponse
+		w.do(func() { resp = o.handle(ctx, h, event) })
+		return resp, nil
 	}
+}
+
+func (o *options) handle(ctx context.Context, h http.Handler, event []byte) *events.HTTPTriggerResponse {
+	var ev events.HTTPTriggerEvent
+	if err := fcevent.DecodeEventOwned(event, &ev); err != nil {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		id := requestID(ctx, &ev)
+		o.log().LogAttrs(ctx, slog.LevelWarn, "fchttp: rejected event",
+			slog.Int("status", http.StatusBadRequest), slog.String("reason", "not an HTTP trigger event"), slog.String("requestId", id))
+		return errorResponse(http.StatusBadRequest, "invalid_request", "the event is not an HTTP trigger event", id)
+	}
+	return o.serve(ctx, h, &ev)
 }
 
 func (o *options) serve(ctx context.Context, h http.Handler, ev *events.HTTPTriggerEvent) *events.HTTPTriggerResponse {
