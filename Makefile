@@ -33,6 +33,13 @@ test: $(NPM_MODULES)
 	  echo "!!! SKIPPED: the real-browser tests did not run: Node.js is not installed (sudo apt-get install nodejs npm)."; \
 	  echo; \
 	fi
+	@if ! command -v kotlinc >/dev/null || [ ! -f /usr/share/java/okhttp.jar ] || [ ! -f /usr/share/java/com.android.json.jar ]; then \
+	  echo; \
+	  echo "!!! SKIPPED: README.md's Kotlin snippet (TestReadmeSnippets/*/kotlin in pkg/devtools/localmode) did not run:"; \
+	  echo "!!! it needs sudo apt-get install kotlin libokhttp-java libandroid-json-java."; \
+	  echo "!!! .ci/run installs them and turns this skip into a failure (OSSBROKER_REQUIRE_KOTLIN=1)."; \
+	  echo; \
+	fi
 	@if [ ! -x .ci/node_modules/.bin/s ]; then \
 	  echo; \
 	  echo "!!! SKIPPED: the offline s deploy test (TestDeployOffline in pkg/devtools/deploycheck) did not run: it needs"; \

@@ -248,11 +248,12 @@ func runLocalMode(t *testing.T, env ...string) (*lockedBuffer, func()) {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		seen := false
 		for sc.Scan() {
 			logs.Write([]byte(sc.Text() + "\n"))
-			if strings.Contains(sc.Text(), "demo page") {
+			if !seen && strings.Contains(sc.Text(), "demo page") {
+				seen = true
 				close(ready)
-				break
 			}
 		}
 		io.Copy(logs, stderr)

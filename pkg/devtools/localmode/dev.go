@@ -29,7 +29,6 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu"
 	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/fchttp"
-	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
 	"github.com/ossbroker/ossbroker/pkg/uploadevent"
 )
@@ -435,9 +434,9 @@ func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string
 		fmt.Fprintf(w, "  JWT keys come from your JWT_PUBLIC_KEY / JWT_JWKS(_URL): bring your own token.\n\n")
 		return
 	}
-	key := "exampledir/hello.txt"
+	folder := "exampledir/"
 	if prefix, err := cfg.Prefix.Prefix(devClaims{"sub": "dev-user"}); err == nil {
-		key = prefix + "hello.txt"
+		folder = prefix
 	}
 	// A token signed with the developer's own JWT_HS256_SECRET is as good
 	// as that secret wherever it is used: print one only for a generated
@@ -455,11 +454,14 @@ func printBanner(w io.Writer, cfg *config.Config, env *devEnv, brokerAddr string
 		fmt.Fprintf(w, "  JWT_HS256_SECRET is from your environment: no token signed with it is printed.\n"+
 			"  Put one in place of <token> below (the demo page fetches one from GET /dev/token on this machine).\n\n")
 	}
-	fmt.Fprintf(w, "  Presign an upload:\n    curl -sS -X POST %s/v1/presign -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"key\":\"%s\",\"contentType\":\"text/plain\"}'\n\n", base, token, key)
-	subHeader := ""
-	if cfg.Notifications.Enabled() {
-		subHeader = " -H '" + "x-oss-meta-" + notify.SubMeta + ": " + notify.EncodeSub("dev-user") + "'"
-	}
-	fmt.Fprintf(w, "  Then PUT the file to the returned url with the returned headers:\n    curl -sS -X PUT -T hello.txt -H 'Content-Type: text/plain' -H 'x-oss-forbid-overwrite: true'%s '<url>'\n\n", subHeader)
-	fmt.Fprintf(w, "  Or upload through the broker:\n    curl -sS -X PUT %s/v1/objects/%s -H 'Authorization: Bearer %s' -H 'Content-Type: text/plain' --data-binary 'hello'\n\n", base, strings.Replace(key, "hello.txt", "direct.txt", 1), token)
+	// The key is the folder: the broker names the object, so the lines work
+	// again after a restart. The PUT sends exactly the headers the answer
+	// lists (with upload callbacks on there are more than three).
+	fmt.Fprintf(w, "  Presign an upload (curl and jq; the broker names the object in your folder):\n"+
+		"    echo hello > hello.txt\n"+
+		"    curl -sS --fail-with-body -X POST %s/v1/presign -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"key\":\"%s\",\"contentType\":\"text/plain\",\"contentLength\":6}' | tee presign.json\n\n",
+		base, token, folder)
+	fmt.Fprintf(w, "  Then PUT the file to the returned url with exactly the returned headers:\n"+
+		"    curl -sS --fail-with-body -X PUT -T hello.txt -H @<(jq -r '.headers | to_entries[] | \"\\(.key): \\(.value)\"' presign.json) \"$(jq -r .url presign.json)\"\n\n")
+	fmt.Fprintf(w, "  Or upload through the broker:\n    curl -sS -X PUT %s/v1/objects/%s -H 'Authorization: Bearer %s' -H 'Content-Type: text/plain' --data-binary 'hello'\n\n", base, folder+"direct.txt", token)
 }

@@ -145,7 +145,7 @@ func localMode(t *testing.T, args ...string) {
 		for range lines {
 		}
 	}()
-	m := regexp.MustCompile(`^curl -sS -X POST (\S+) -H 'Authorization: Bearer ([^']+)' -H 'Content-Type: application/json' -d '([^']+)'$`).FindStringSubmatch(curl)
+	m := regexp.MustCompile(`^curl -sS --fail-with-body -X POST (\S+) -H 'Authorization: Bearer ([^']+)' -H 'Content-Type: application/json' -d '([^']+)' \| tee presign.json$`).FindStringSubmatch(curl)
 	if m == nil {
 		t.Fatalf("curl line not in the expected form: %s", curl)
 	}
@@ -162,8 +162,8 @@ func localMode(t *testing.T, args ...string) {
 		t.Fatalf("the printed curl line: %d %s", res.StatusCode, body)
 	}
 	var p struct {
-		Method, URL string
-		Headers     map[string]string
+		Method, URL, Key string
+		Headers          map[string]string
 	}
 	json.Unmarshal(body, &p)
 	var putBody []byte
@@ -205,8 +205,7 @@ func localMode(t *testing.T, args ...string) {
 	// The upload's notification reaches local mode's own webhook sink: the
 	// inspector function, on the local OSS trigger, delivered it, and the
 	// sink stored it under the notification's id.
-	var key struct{ Key string }
-	json.Unmarshal([]byte(m[3]), &key)
+	key := p // the banner presigns a folder: the broker names the object
 	delivered := regexp.MustCompile(`"msg":"notification delivered","function":"ossbroker-inspector","key":"` + regexp.QuoteMeta(key.Key) + `","notificationId":"(upl_[0-9a-f]{64})"`)
 	var id []string
 	for wait := time.After(waitTimeout); id == nil; {

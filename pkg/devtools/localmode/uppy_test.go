@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,40 +198,158 @@ func TestUppy(t *testing.T) {
 	t.Logf("stored: %s", js)
 }
 
-// TestReadmeSnippets runs webtest/snippets.test.mjs: every shell and
-// JavaScript snippet of README.md, read from README.md now, against local
-// mode (bash, headless Chromium, Node; the Uppy snippets run in TestUppy).
-// A snippet that fails fails this test, so the README cannot drift from the
-// code. Afterwards the bucket holds the README's hello.txt as written.
+// snippetModes are the documented modes every README snippet must work in,
+// one local mode each: as make run starts it (notifications on, to local
+// mode's own sink), upload callbacks on (PUBLIC_BASE_URL, so OSS answers
+// uploads with the broker's receipt), and MAX_UPLOAD_BYTES lowered (a URL
+// without a pinned length is refused).
+var snippetModes = []struct {
+	name string
+	env  func(brokerAddr string) []string
+}{
+	{"default", func(string) []string { return nil }},
+	{"receipts", func(addr string) []string { return []string{"PUBLIC_BASE_URL=http://" + addr} }},
+	{"max-upload-10MiB", func(string) []string { return []string{"MAX_UPLOAD_BYTES=10485760"} }},
+}
+
+// TestReadmeSnippets runs, in each of snippetModes against one local mode:
+// the presign and PUT lines local mode's banner prints (bash, curl, jq);
+// README.md's Kotlin function, compiled once with kotlinc and run on the JVM
+// (kotlin_test.go); and webtest/snippets.test.mjs, every shell and
+// JavaScript snippet of README.md, read from README.md now (bash, headless
+// Chromium, Node; the Uppy snippets run in TestUppy). A snippet that fails
+// fails this test, so the README cannot drift from the code. The bucket then
+// holds what each wrote.
 func TestReadmeSnippets(t *testing.T) {
-	node := needBrowser(t, "node_modules/playwright-core/package.json")
-	const ownerID, ownerSecret = "LTAI5tOwnerSnippetTest", "OwnerSecretForSnippetTest0"
-	brokerAddr, ossAddr, data := freeAddr(t), freeAddr(t), t.TempDir()
-	dev := startLocalMode(t,
-		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+data,
-		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret)
-	// The token minters sign with the secret local mode generated (and keeps).
-	kept, err := readKept(filepath.Join(data, keptFile))
-	if err != nil || kept["JWT_HS256_SECRET"] == "" {
-		t.Fatalf("local mode's kept JWT_HS256_SECRET: %v", err)
-	}
 	readme, err := filepath.Abs(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "snippets.test.mjs")
-	cmd.Dir = "webtest"
-	cmd.Env = append(os.Environ(), "BROKER_URL=http://"+brokerAddr, "OSS_URL=http://"+ossAddr, "README="+readme, "CHROMIUM="+chromiumPath,
-		"JWT_HS256_SECRET="+kept["JWT_HS256_SECRET"])
-	out, err := cmd.CombinedOutput()
-	t.Logf("node --test snippets.test.mjs:\n%s", out)
+	var kotlin kotlinSnippet
+	for _, mode := range snippetModes {
+		t.Run(mode.name, func(t *testing.T) {
+			const ownerID, ownerSecret = "LTAI5tOwnerSnippetTest", "OwnerSecretForSnippetTest0"
+			brokerAddr, ossAddr, data := freeAddr(t), freeAddr(t), t.TempDir()
+			broker := "http://" + brokerAddr
+			dev := startLocalMode(t, append([]string{
+				"BROKER_ADDR=" + brokerAddr, "OSS_EMULATOR_ADDR=" + ossAddr, "DEV_DATA_DIR=" + data,
+				"OSS_EMULATOR_OWNER_KEY_ID=" + ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET=" + ownerSecret,
+			}, mode.env(brokerAddr)...)...)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			bucket := func(t *testing.T) map[string][]byte {
+				return bucketContents(ctx, t, ownerClient(ossAddr, ownerID, ownerSecret))
+			}
+
+			t.Run("banner", func(t *testing.T) {
+				// The banner's presign and PUT lines, as a developer pastes them.
+				for deadline := time.Now().Add(waitTimeout); !strings.Contains(dev.String(), "Or upload through the broker") && time.Now().Before(deadline); {
+					time.Sleep(10 * time.Millisecond) // the banner's end, after its demo page line
+				}
+				work := t.TempDir()
+				lines := bannerCommands(dev.String())
+				if len(lines) < 2 {
+					t.Fatalf("the banner printed no presign and PUT lines:\n%s", dev)
+				}
+				sh := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", strings.Join(lines, "\n"))
+				sh.Dir = work
+				if err := os.WriteFile(filepath.Join(work, "hello.txt"), []byte("hello\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if out, err := sh.CombinedOutput(); err != nil {
+					t.Fatalf("the banner's lines failed: %v\n%s\n%s", err, strings.Join(lines, "\n"), out)
+				}
+				var presigned struct{ Key string }
+				if raw, err := os.ReadFile(filepath.Join(work, "presign.json")); err != nil || json.Unmarshal(raw, &presigned) != nil {
+					t.Fatalf("the banner's presign wrote no answer: %v", err)
+				}
+				if got := bucket(t)[presigned.Key]; string(got) != "hello\n" {
+					t.Errorf("%q (the banner's upload) holds %q, want \"hello\\n\"", presigned.Key, got)
+				}
+			})
+
+			t.Run("kotlin", func(t *testing.T) {
+				jar := kotlin.build(t, readme)
+				photo := filepath.Join(t.TempDir(), "photo.png")
+				var png bytes.Buffer
+				png.Write(snippetPNG)
+				if err := os.WriteFile(photo, png.Bytes(), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				out := kotlin.run(ctx, t, jar, broker, fetchDevToken(t, broker), photo, "image/png")
+				m := regexp.MustCompile(`^key=(\S+) verdict=(\S+)$`).FindStringSubmatch(out)
+				if m == nil {
+					t.Fatalf("the Kotlin snippet printed %q", out)
+				}
+				wantVerdict := "null" // upload callbacks off: OSS answers without a receipt
+				if mode.name == "receipts" {
+					wantVerdict = "accepted"
+				}
+				if m[2] != wantVerdict {
+					t.Errorf("verdict %s, want %s", m[2], wantVerdict)
+				}
+				if got := bucket(t)[m[1]]; !bytes.Equal(got, snippetPNG) {
+					t.Errorf("%s holds %d bytes, not the %d of the photo", m[1], len(got), len(snippetPNG))
+				}
+			})
+
+			t.Run("snippets", func(t *testing.T) {
+				node := needBrowser(t, "node_modules/playwright-core/package.json")
+				cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "snippets.test.mjs")
+				cmd.Dir = "webtest"
+				// The token minters sign with the secret local mode generated (and keeps).
+				kept, err := readKept(filepath.Join(data, keptFile))
+				if err != nil || kept["JWT_HS256_SECRET"] == "" {
+					t.Fatalf("local mode's kept JWT_HS256_SECRET: %v", err)
+				}
+				cmd.Env = append(os.Environ(), "BROKER_URL="+broker, "OSS_URL=http://"+ossAddr, "README="+readme,
+					"CHROMIUM="+chromiumPath, "JWT_HS256_SECRET="+kept["JWT_HS256_SECRET"])
+				out, err := cmd.CombinedOutput()
+				t.Logf("node --test snippets.test.mjs:\n%s", out)
+				if err != nil {
+					t.Fatalf("a README snippet failed: %v\nlocal mode's output:\n%s", err, dev)
+				}
+				if got := bucket(t)["exampledir/hello.txt"]; string(got) != "hi\n" {
+					t.Errorf("exampledir/hello.txt holds %q, want the README's \"hi\\n\"", got)
+				}
+			})
+		})
+	}
+}
+
+// snippetPNG is a 1x1 PNG, the photo.png the snippets upload.
+var snippetPNG, _ = base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+// fetchDevToken is local mode's dev token, from GET /dev/token.
+func fetchDevToken(t *testing.T, broker string) string {
+	t.Helper()
+	res, err := http.Get(broker + "/dev/token")
 	if err != nil {
-		t.Fatalf("a README snippet failed: %v\nlocal mode's output:\n%s", err, dev)
+		t.Fatal(err)
 	}
-	got := bucketContents(ctx, t, ownerClient(ossAddr, ownerID, ownerSecret))
-	if string(got["exampledir/hello.txt"]) != "hi\n" {
-		t.Errorf("exampledir/hello.txt holds %q, want the README's \"hi\\n\"", got["exampledir/hello.txt"])
+	defer res.Body.Close()
+	var dev struct{ Token string }
+	if err := json.NewDecoder(res.Body).Decode(&dev); err != nil || dev.Token == "" {
+		t.Fatalf("GET /dev/token: %v (token %q)", err, dev.Token)
 	}
+	return dev.Token
+}
+
+// bannerCommands is the shell lines local mode's banner gives for a
+// presigned upload: the indented lines under "Presign an upload" and
+// "Then PUT", in order.
+func bannerCommands(banner string) []string {
+	var out []string
+	in := false
+	for _, l := range strings.Split(banner, "\n") {
+		switch {
+		case strings.HasPrefix(l, "  Presign an upload"), strings.HasPrefix(l, "  Then PUT"):
+			in = true
+		case in && strings.HasPrefix(l, "    "):
+			out = append(out, strings.TrimSpace(l))
+		default:
+			in = false
+		}
+	}
+	return out
 }

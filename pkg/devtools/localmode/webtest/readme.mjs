@@ -17,11 +17,14 @@
 //                                           line it prints is a token the broker
 //                                           must accept
 //   <!-- snippet: go mint -->               the same for a go block (go run)
+//   <!-- snippet: jvm (...) -->             a kotlin block TestReadmeSnippets compiles
+//                                           and runs on the JVM (kotlin_test.go)
 //
+// kotlin and swift blocks need a marker: jvm, or not run (the reason).
 // A go block runs only as a minter. Other languages (json, plain text) are never run.
 import { readFileSync } from 'node:fs';
 
-const RUNNABLE = new Set(['sh', 'bash', 'js', 'mjs', 'go']);
+const RUNNABLE = new Set(['sh', 'bash', 'js', 'mjs', 'go', 'kotlin', 'swift']);
 
 /** snippets parses README text into its runnable code blocks. */
 export function snippets(text) {
@@ -49,6 +52,10 @@ export function snippets(text) {
     } else if (s.lang === 'go') {
       if (m !== 'go mint') throw new Error(`README.md:${line}: a go block needs <!-- snippet: go mint --> or not run: ${m}`);
       s.runner = 'go-mint';
+    } else if (s.lang === 'kotlin' && /^jvm \(.+\)$/.test(m)) {
+      s.runner = 'jvm';
+    } else if (s.lang === 'kotlin' || s.lang === 'swift') {
+      throw new Error(`README.md:${line}: a ${s.lang} block needs a marker: jvm (...) or not run (the reason)`);
     } else if (s.lang === 'sh') {
       if (m) throw new Error(`README.md:${line}: unknown marker for a shell snippet: ${m}`);
       s.runner = 'bash';
