@@ -145,7 +145,7 @@ test('README.md snippets run against local mode', { timeout: 5 * 60_000 }, async
         const res = await fetch(`${brokerURL}/v1/presign`, {
           method: 'POST',
           headers: { Authorization: `Bearer ${minted}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ key: 'exampledir/minted/', contentType: 'text/plain' }),
+          body: JSON.stringify({ key: 'exampledir/minted/', contentType: 'text/plain', contentLength: 1 }), // pinned: every mode takes it
         });
         assert.equal(res.status, 200, `the broker refused the minted token: ${await res.text()}`);
         return;
