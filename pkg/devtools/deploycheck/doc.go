@@ -5,15 +5,15 @@
 //
 // # The README's Deploy steps
 //
-// TestDeployReadme (readme_test.go) follows README.md's Deploy section: every shell block, read from
-// README.md at test time, in the order written, in a copy of the repository's tracked files, with
-// the README's placeholders filled in and only the variables the README sets. aliyun and ossutil
-// are shims on PATH that record their arguments and the files they are handed (a file:// argument
-// that does not exist fails the call); s is the real s against the fc3 stand-in below; only make
-// smoke, which needs a deployed URL, does not run. It then checks the record: the bucket made and
-// given the printed CORS and lifecycle rules, the three roles made with their trust policies, the
-// printed policies for the bucket of .env attached (multipart's actions among them), and both
-// functions deployed with .env's values and roles.
+// TestDeployReadme (readme_test.go) follows README.md's Deploy section: every shell block, read
+// from README.md at test time, in the order written, in a copy of the repository's tracked files,
+// with the README's placeholders filled in and only the variables the README sets. aliyun and
+// ossutil are shims on PATH that record their arguments and the files they are handed (a file://
+// argument that does not exist fails the call); s is the real s against the fc3 stand-in below;
+// only make smoke, which needs a deployed URL, does not run. It then checks the record: the bucket
+// made and given the printed CORS and lifecycle rules, the three roles made with their trust
+// policies, the printed policies for the bucket of .env attached (multipart's actions among them),
+// and both functions deployed with .env's values and roles.
 //
 // # The offline deploy test
 //
