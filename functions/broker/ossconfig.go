@@ -56,7 +56,9 @@ func printOSSConfig(stdout, stderr io.Writer, getenv func(string) string, ram, c
 // printLifecycle is -print-bucket-lifecycle: the bucket lifecycle rule
 // that aborts the broker's incomplete multipart uploads (their parts are
 // billed until then) under the upload prefix, MULTIPART_TTL plus a margin
-// after their last part ([ossconfig.MultipartAbortDays]). A prefix that
+// after their last part ([ossconfig.MultipartAbortDays]), and with
+// REJECTED_UPLOADS=quarantine (the default) the rule that expires
+// quarantined uploads [config.QuarantineDays] after they were moved. A prefix that
 // starts with a placeholder has no literal part: the rule then covers the
 // whole bucket, which stderr says.
 func printLifecycle(stdout, stderr io.Writer, getenv func(string) string) int {
@@ -69,7 +71,11 @@ func printLifecycle(stdout, stderr io.Writer, getenv func(string) string) int {
 	if prefix == "" {
 		fmt.Fprintf(stderr, "UPLOAD_PREFIX %q starts with a placeholder: this rule covers the whole bucket\n", cfg.Prefix.Template())
 	}
-	b, err := ossconfig.JSON(ossconfig.BucketLifecycle(prefix, cfg.Multipart.TTL))
+	lc := ossconfig.BucketLifecycle(prefix, cfg.Multipart.TTL)
+	if cfg.Callbacks.RejectAction == "quarantine" {
+		lc = lc.ExpireQuarantine(config.QuarantineFolder, config.QuarantineDays)
+	}
+	b, err := ossconfig.JSON(lc)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

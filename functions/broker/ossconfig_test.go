@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/ossbroker/ossbroker/pkg/config"
 )
 
 func loader(vars map[string]string) func(string) string {
@@ -121,7 +123,7 @@ func TestPrintRAMPolicyWebhooks(t *testing.T) {
 func TestPrintRAMPolicyCallbacks(t *testing.T) {
 	for _, tc := range []struct{ base, action, want, not string }{
 		{"", "", "", "oss:GetObject"},
-		{"https://up.example.com", "", "oss:GetObject,oss:DeleteObject", "oss:PutObjectTagging"},
+		{"https://up.example.com", "delete", "oss:GetObject,oss:DeleteObject", "oss:PutObjectTagging"},
 		{"https://up.example.com", "tag", "oss:GetObject,oss:PutObjectTagging", "oss:DeleteObject"},
 	} {
 		vars := map[string]string{"OSS_BUCKET": "examplebucket", "JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": "users/{sub}/",
@@ -147,20 +149,49 @@ func TestPrintRAMPolicyCallbacks(t *testing.T) {
 	}
 }
 
+// TestPrintRAMPolicyQuarantine: the default REJECTED_UPLOADS=quarantine
+// adds, with PUBLIC_BASE_URL, exactly oss:PutObject and oss:GetObject on
+// the quarantine folder (the conditional copy's write, and the read that
+// answers a verdict the other path carried out) beside DeleteObject on the
+// prefix; the upload statements never reach the quarantine.
+func TestPrintRAMPolicyQuarantine(t *testing.T) {
+	vars := map[string]string{"JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": "users/{sub}/", "PUBLIC_BASE_URL": "https://up.example.com"}
+	var out, errOut bytes.Buffer
+	if code := printOSSConfig(&out, &errOut, loader(vars), true, false); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var policy struct {
+		Statement []struct{ Action, Resource []string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &policy); err != nil {
+		t.Fatal(err)
+	}
+	n := len(policy.Statement)
+	if n != 3 || strings.Join(policy.Statement[n-2].Action, ",") != "oss:GetObject,oss:DeleteObject" ||
+		strings.Join(policy.Statement[n-1].Action, ",") != "oss:PutObject,oss:GetObject" ||
+		strings.Join(policy.Statement[n-1].Resource, ",") != "acs:oss:*:*:examplebucket/"+config.QuarantineFolder+"*" {
+		t.Errorf("quarantine policy:\n%s", out.String())
+	}
+}
+
 // TestPrintLifecycle: -print-bucket-lifecycle covers the literal part of
 // UPLOAD_PREFIX and MULTIPART_TTL plus the margin; a prefix that starts
-// with a placeholder covers the whole bucket, and stderr says so.
+// with a placeholder covers the whole bucket, and stderr says so. With
+// REJECTED_UPLOADS=quarantine (the default) a second rule expires the
+// quarantine folder.
 func TestPrintLifecycle(t *testing.T) {
 	for _, c := range []struct {
 		prefix, ttl, wantPrefix string
 		days                    int
 		warn                    bool
+		reject                  string
 	}{
-		{"", "", "exampledir/", 2, false},
-		{"users/{sub}/", "36h", "users/", 3, false},
-		{"{sub}/", "168h", "", 8, true},
+		{"", "", "exampledir/", 2, false, ""},
+		{"users/{sub}/", "36h", "users/", 3, false, ""},
+		{"users/{sub}/", "36h", "users/", 3, false, "delete"},
+		{"{sub}/", "168h", "", 8, true, "tag"},
 	} {
-		vars := map[string]string{"JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": c.prefix, "MULTIPART_TTL": c.ttl}
+		vars := map[string]string{"JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": c.prefix, "MULTIPART_TTL": c.ttl, "REJECTED_UPLOADS": c.reject}
 		var out, errOut bytes.Buffer
 		if code := printLifecycle(&out, &errOut, loader(vars)); code != 0 {
 			t.Fatalf("%+v: exit %d: %s", c, code, errOut.String())
@@ -169,11 +200,19 @@ func TestPrintLifecycle(t *testing.T) {
 			Rule []struct {
 				Prefix               string
 				AbortMultipartUpload struct{ Days int }
+				Expiration           struct{ Days int }
 			}
 		}
-		if err := json.Unmarshal(out.Bytes(), &doc); err != nil || len(doc.Rule) != 1 ||
+		quarantine := c.reject == ""
+		wantRules := 1
+		if quarantine {
+			wantRules = 2
+		}
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil || len(doc.Rule) != wantRules ||
 			doc.Rule[0].Prefix != c.wantPrefix || doc.Rule[0].AbortMultipartUpload.Days != c.days {
 			t.Errorf("%+v: %v\n%s", c, err, out.String())
+		} else if quarantine && (doc.Rule[1].Prefix != config.QuarantineFolder || doc.Rule[1].Expiration.Days != config.QuarantineDays) {
+			t.Errorf("%+v: quarantine rule:\n%s", c, out.String())
 		}
 		if warned := strings.Contains(errOut.String(), "whole bucket"); warned != c.warn {
 			t.Errorf("%+v: stderr %q", c, errOut.String())

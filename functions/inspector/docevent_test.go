@@ -16,6 +16,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/devtools/docsamples"
 	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu"
 	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
 	"github.com/ossbroker/ossbroker/pkg/uploadevent"
@@ -37,7 +38,7 @@ func TestDocumentedOSSEvent(t *testing.T) {
 	}
 	t.Cleanup(func() { rt.Close() })
 	const docBucket, docPrefix = "testbucket", "image/"
-	doc, err := ossconfig.JSON(ossconfig.InspectorPolicy(docBucket, docPrefix, "delete"))
+	doc, err := ossconfig.JSON(ossconfig.InspectorPolicy(docBucket, docPrefix, inspect.QuarantineFolder, "quarantine"))
 	if err != nil {
 		t.Fatal(err)
 	}

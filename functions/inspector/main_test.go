@@ -26,6 +26,7 @@ import (
 
 	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu"
 	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
 	"github.com/ossbroker/ossbroker/pkg/uploadevent"
@@ -184,12 +185,13 @@ func start(t testing.TB, recv *receiver, extraEnv ...string) *env {
 		Backoff: 20 * time.Millisecond, // FC's schedule, scaled down for the test
 		Done:    func(id string, n int, err error) { e.dones <- done{id, n, err} },
 	}
-	policy := ossconfig.InspectorPolicy(bucket, prefix, "delete")
+	mode := "quarantine"
 	for _, a := range extraEnv {
-		if a == "REJECTED_UPLOADS=tag" {
-			policy = ossconfig.InspectorPolicy(bucket, prefix, "tag")
+		if m, ok := strings.CutPrefix(a, "REJECTED_UPLOADS="); ok {
+			mode = m
 		}
 	}
+	policy := ossconfig.InspectorPolicy(bucket, prefix, inspect.QuarantineFolder, mode)
 	doc, err := ossconfig.JSON(policy)
 	if err != nil {
 		t.Fatal(err)
@@ -456,7 +458,7 @@ func TestCallbackFailedUploadNotifiedByTrigger(t *testing.T) {
 	verifyGo(t, n)
 	p := payload(t, n)
 	if p.Type != notify.Rejected || p.Data.Verdict != "rejected" || p.Data.Reason != "content_type_mismatch" ||
-		p.Data.DetectedType != "text/html" || p.Data.Sub != "carol" || p.Data.Action != "deleted" {
+		p.Data.DetectedType != "text/html" || p.Data.Sub != "carol" || p.Data.Action != "quarantined" {
 		t.Fatalf("notification %s", n.Body)
 	}
 	if _, err := e.client.HeadObject(context.Background(), &oss.HeadObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key)}); err == nil {
@@ -511,7 +513,7 @@ func TestNoDoubleVerdicts(t *testing.T) {
 	})
 	t.Run("deleted is rejected, overwritten is skipped", func(t *testing.T) {
 		recv := newReceiver(t, 0)
-		e := start(t, recv)
+		e := start(t, recv, "REJECTED_UPLOADS=delete")
 		key := prefix + "erin/x.png"
 		str := func(s string) *string { return &s }
 		size := 100

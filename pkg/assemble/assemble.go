@@ -274,12 +274,19 @@ func BrokerPolicy(cfg *config.Config) ossconfig.Policy {
 	}
 	p := ossconfig.RAMPolicy(cfg.Bucket, cfg.Prefix.Pattern(), actions)
 	if cfg.AllowDownloads {
-		p = p.Allow(cfg.Bucket, cfg.Prefix.Pattern(), ossconfig.DownloadActions...)
+		downloads := ossconfig.DownloadActions
+		if cfg.Callbacks.Enabled() && cfg.Callbacks.RejectAction == "tag" {
+			// presign-get reads the tags, to refuse a rejected upload.
+			downloads = slices.Concat(downloads, []string{"oss:GetObjectTagging"})
+		}
+		p = p.Allow(cfg.Bucket, cfg.Prefix.Pattern(), downloads...)
 	}
 	if cfg.Callbacks.Enabled() {
 		// Upload inspection reads each upload's first bytes and acts on a
-		// rejected one (pkg/inspect), on the prefix.
-		p = p.Allow(cfg.Bucket, cfg.Prefix.Pattern(), slices.Concat(ossconfig.InspectActions, ossconfig.VerdictActions[cfg.Callbacks.RejectAction])...)
+		// rejected one (pkg/inspect), on the prefix; quarantine writes the
+		// copy to the quarantine folder.
+		p = p.Allow(cfg.Bucket, cfg.Prefix.Pattern(), slices.Concat(ossconfig.InspectActions, ossconfig.VerdictActions[cfg.Callbacks.RejectAction])...).
+			Quarantine(cfg.Bucket, config.QuarantineFolder, cfg.Callbacks.RejectAction, ossconfig.QuarantineActions...)
 	}
 	if len(cfg.Webhooks.Sources) > 0 {
 		// POST /v1/webhooks/{source} HEADs an event already stored, to tell
@@ -293,9 +300,10 @@ func BrokerPolicy(cfg *config.Config) ossconfig.Policy {
 }
 
 // InspectorPolicy is the inspector function's own least-privilege RAM
-// policy (read, and the verdict's action, on the prefix).
+// policy (read, and the verdict's action, on the prefix; the quarantine
+// folder's write and read in quarantine mode).
 func InspectorPolicy(cfg *config.Config) ossconfig.Policy {
-	return ossconfig.InspectorPolicy(cfg.Bucket, cfg.Prefix.Pattern(), cfg.Callbacks.RejectAction)
+	return ossconfig.InspectorPolicy(cfg.Bucket, cfg.Prefix.Pattern(), config.QuarantineFolder, cfg.Callbacks.RejectAction)
 }
 
 // Logger is the functions' JSON logger at cfg's level, on w (stdout, which

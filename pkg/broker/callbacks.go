@@ -183,7 +183,7 @@ func (b *Broker) notify(ctx context.Context, u notify.Upload) {
 
 // inspect runs the inspector and logs the verdict.
 func (b *Broker) inspect(ctx context.Context, req inspect.Request, presignID string) (inspect.Receipt, *apiError) {
-	rec, err := b.cfg.Inspector.Inspect(ctx, req)
+	rec, err := b.verdict(ctx, req)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return rec, errorf(http.StatusNotFound, "not_found", "the object is no longer there")

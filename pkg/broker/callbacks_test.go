@@ -144,17 +144,20 @@ func TestCallbackPresignedPut(t *testing.T) {
 		t.Fatal("accepted object missing")
 	}
 
-	// HTML declared as image/png: rejected and gone.
+	// HTML declared as image/png: rejected, and moved to the quarantine.
 	r = e.presignAndPut(tok, "exampledir/cb/disguised.png", "image/png", []byte(htmlBytes))
 	if r.status != 200 {
 		t.Fatalf("PUT: %d %s", r.status, r.body)
 	}
 	r.json(t, &rc)
-	if rc.Verdict != "rejected" || rc.Reason != "content_type_mismatch" || rc.DetectedType != "text/html" || rc.Action != "deleted" {
+	if rc.Verdict != "rejected" || rc.Reason != "content_type_mismatch" || rc.DetectedType != "text/html" || rc.Action != "quarantined" {
 		t.Fatalf("receipt %s", r.body)
 	}
 	if e.exists("exampledir/cb/disguised.png") {
 		t.Fatal("rejected object still stored")
+	}
+	if !e.exists(inspect.QuarantineKey("exampledir/cb/disguised.png", rc.ETag)) {
+		t.Fatal("rejected object not in the quarantine")
 	}
 	if !strings.Contains(e.logs.String(), `"verdict":"rejected"`) {
 		t.Error("the verdict is not logged")
@@ -164,10 +167,10 @@ func TestCallbackPresignedPut(t *testing.T) {
 func TestCallbackTagMode(t *testing.T) {
 	e := newEnv(t, options{callbacks: true, rejectAction: inspect.Tag})
 	tok := token(t, "alice", nil)
-	r := e.presignAndPut(tok, "exampledir/cb/evidence.jpg", "image/jpeg", []byte("%PDF-1.7\n%%EOF\n"))
+	r := e.presignAndPut(tok, "exampledir/cb/evidence.jpg", "image/jpeg", []byte(htmlBytes))
 	var rc receipt
 	r.json(t, &rc)
-	if r.status != 200 || rc.Verdict != "rejected" || rc.Action != "tagged" || rc.DetectedType != "application/pdf" {
+	if r.status != 200 || rc.Verdict != "rejected" || rc.Action != "tagged" || rc.DetectedType != "text/html" {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	tags, err := e.oss.GetObjectTagging(context.Background(), &oss.GetObjectTaggingRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr("exampledir/cb/evidence.jpg")})

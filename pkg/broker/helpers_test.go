@@ -20,6 +20,7 @@ import (
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossbroker/ossbroker/pkg/auth"
@@ -94,7 +95,7 @@ type options struct {
 	now           func() time.Time // the broker's clock (handle expiry)
 
 	// callbacks turns on upload callbacks and inspection; rejectAction is
-	// REJECTED_UPLOADS (default delete); callbackURL overrides the URL OSS
+	// REJECTED_UPLOADS (default quarantine); callbackURL overrides the URL OSS
 	// calls (default: this broker's /v1/callbacks/oss); callbackKey signs
 	// the local OSS server's callbacks.
 	callbacks    bool
@@ -104,6 +105,12 @@ type options struct {
 
 	// notifyURL turns on notifications to it, signed with notifySecret.
 	notifyURL string
+
+	// inspectorFirst runs the OSS-triggered inspector's judgement (the
+	// same inspect.Inspector, owner credentials) on each object-created
+	// event under the prefix before OSS answers the write: the inspector
+	// always gets there before the route that wrote.
+	inspectorFirst bool
 
 	// webhooks are the senders POST /v1/webhooks/{source} accepts, with
 	// their timestamps' tolerance.
@@ -133,12 +140,15 @@ func newEnv(t *testing.T, o options) *env {
 	}
 	ram := ossemu.User{AccessKeyID: ramID, AccessKeySecret: ramSecret, Policy: ossemu.PutPolicy(bucket, keys.Pattern())}
 	if o.callbacks {
-		verdict := "oss:DeleteObject"
-		if o.rejectAction == inspect.Tag {
-			verdict = "oss:PutObjectTagging"
+		verdict, quarantine := "oss:DeleteObject", ""
+		switch o.rejectAction {
+		case inspect.Tag:
+			verdict = `oss:PutObjectTagging","oss:GetObjectTagging`
+		case "", inspect.Quarantine:
+			quarantine = `,{"Effect":"Allow","Action":["oss:PutObject","oss:GetObject"],"Resource":["acs:oss:*:*:` + bucket + `/` + inspect.QuarantineFolder + `*"]}`
 		}
 		pol, err := ossemu.ParsePolicy([]byte(`{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject","oss:ListParts",` +
-			`"oss:AbortMultipartUpload","oss:GetObject","` + verdict + `"],"Resource":["acs:oss:*:*:` + bucket + `/` + keys.Pattern() + `*"]}]}`))
+			`"oss:AbortMultipartUpload","oss:GetObject","` + verdict + `"],"Resource":["acs:oss:*:*:` + bucket + `/` + keys.Pattern() + `*"]}` + quarantine + `]}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,6 +166,21 @@ func newEnv(t *testing.T, o options) *env {
 		stsEnv := map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": ramID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ramSecret, "ALIBABA_CLOUD_SECURITY_TOKEN": stsToken}
 		creds = storage.Credentials("", "", func(k string) string { return stsEnv[k] })
 	}
+	var first *inspect.Inspector // set below, once the server's address is known
+	var triggers []ossemu.EventTrigger
+	if o.inspectorFirst {
+		triggers = []ossemu.EventTrigger{{Events: []string{"oss:ObjectCreated:*"}, Prefix: o.prefix, Deliver: func(raw []byte) {
+			var ev events.OssEvent
+			if err := json.Unmarshal(raw, &ev); err != nil || len(ev.Events) != 1 {
+				t.Errorf("event %s: %v", raw, err)
+				return
+			}
+			o := ev.Events[0].Oss.Object
+			if _, err := first.Inspect(context.Background(), inspect.Request{Bucket: bucket, Key: *o.Key, ETag: *o.ETag}); err != nil {
+				t.Errorf("the inspector, first: %v", err)
+			}
+		}}}
+	}
 	var ossLog *slog.Logger
 	if o.ossLogs != nil {
 		ossLog = slog.New(slog.NewJSONHandler(o.ossLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -166,6 +191,7 @@ func newEnv(t *testing.T, o options) *env {
 		Users:       []ossemu.User{ram, {AccessKeyID: ownerID, AccessKeySecret: ownerSecret}},
 		Logger:      ossLog,
 		CallbackKey: o.callbackKey,
+		Triggers:    triggers,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -239,6 +265,16 @@ func newEnv(t *testing.T, o options) *env {
 		inspector, err = inspect.New(inspect.Config{Store: store, Allowed: types, MaxSize: 100 << 20, Action: o.rejectAction})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if o.inspectorFirst {
+			ownerStore, err := storage.New(storage.Config{Bucket: bucket, Region: region, Endpoint: ossURL, PathStyle: true,
+				Credentials: storage.Credentials(ownerID, ownerSecret, nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first, err = inspect.New(inspect.Config{Store: ownerStore, Allowed: types, MaxSize: 100 << 20, Action: o.rejectAction}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	var notifier *notify.Notifier

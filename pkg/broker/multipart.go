@@ -379,7 +379,7 @@ func (b *Broker) multipartComplete(w http.ResponseWriter, r *http.Request) *apiE
 		return aerr
 	}
 	if b.cfg.Inspector != nil {
-		return b.completeWithReceipt(w, r, c, p.Subject)
+		return b.completeWithReceipt(w, r, c, res.ETag, p.Subject)
 	}
 	w.Header().Set("Location", objectsPrefix+escapeKey(c.Key))
 	writeJSON(w, http.StatusCreated, res)
@@ -457,8 +457,9 @@ type completeReceipt struct {
 // does for single uploads: 201 with the receipt when accepted, 200 with it
 // when rejected (the object is then deleted or tagged). A failed inspection
 // is an error answer, never "accepted".
-func (b *Broker) completeWithReceipt(w http.ResponseWriter, r *http.Request, c uploadhandle.Claims, sub string) *apiError {
-	rec, aerr := b.inspect(r.Context(), inspect.Request{Bucket: c.Bucket, Key: c.Key, Size: c.Size, MaxSize: b.maxMultipartBytes()}, requestid.From(r.Context()))
+func (b *Broker) completeWithReceipt(w http.ResponseWriter, r *http.Request, c uploadhandle.Claims, etag, sub string) *apiError {
+	rec, aerr := b.inspect(r.Context(), inspect.Request{Bucket: c.Bucket, Key: c.Key, Size: c.Size, MaxSize: b.maxMultipartBytes(), ETag: etag},
+		requestid.From(r.Context()))
 	if aerr != nil {
 		return aerr
 	}

@@ -79,7 +79,7 @@ func (b *Broker) putObject(w http.ResponseWriter, r *http.Request, rawKey string
 	if b.cfg.Inspector != nil {
 		// Inspection on: judge the bytes before they are stored, by the
 		// rule the callback route applies, so nothing is stored to undo.
-		if detected, reason := b.cfg.Inspector.Judge(ct, body, int64(len(body)), b.cfg.MaxDirectUploadBytes); reason != "" {
+		if detected, reason := b.cfg.Inspector.Judge(key, ct, body, int64(len(body)), b.cfg.MaxDirectUploadBytes); reason != "" {
 			return contentRefused(reason, ct, detected)
 		}
 	}

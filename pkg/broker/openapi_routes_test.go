@@ -71,7 +71,7 @@ func uploadRouteSpecCases(t *testing.T) []specCase {
 	// With inspection on, an upload whose bytes are not its declared type.
 	insp := newEnv(t, options{callbacks: true})
 	fake := insp.initiate(tok, map[string]any{"key": "exampledir/spec/fake.png", "contentType": "image/png"})
-	fakeParts := insp.uploadParts(tok, fake, []byte("plain text, not a PNG"))
+	fakeParts := insp.uploadParts(tok, fake, []byte("<!DOCTYPE html><html><script>alert(1)</script></html>"))
 	fakeXML := []byte(fmt.Sprintf("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part></CompleteMultipartUpload>", fakeParts[0]["etag"]))
 	s3 := func(handle string) string { return "/v1/uppy/s3?uploadId=" + url.QueryEscape(handle) }
 	sign := func(m map[string]any) []byte { return j(m) }

@@ -1,8 +1,11 @@
 package broker
 
 import (
+	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/ossbroker/ossbroker/pkg/inspect"
 
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
@@ -52,6 +55,9 @@ func (b *Broker) presignGet(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr != nil {
 		return aerr
 	}
+	if aerr := b.refuseRejected(r, key); aerr != nil {
+		return aerr
+	}
 	ps, err := b.cfg.Storage.PresignGet(r.Context(), storage.Download{Key: key, ContentDisposition: req.ResponseContentDisposition}, ttl)
 	if err != nil {
 		return b.storageError(r.Context(), err)
@@ -59,6 +65,27 @@ func (b *Broker) presignGet(w http.ResponseWriter, r *http.Request) *apiError {
 	writeJSON(w, http.StatusOK, &presignResponse{
 		Method: ps.Method, URL: ps.URL, Headers: ps.Headers, Bucket: b.cfg.Storage.Bucket(), Key: key, ExpiresAt: ps.Expires.UTC(),
 	})
+	return nil
+}
+
+// refuseRejected is presign-get's check that a rejected upload is not
+// served. A quarantined one is out of reach already: it left the prefix
+// (the key gate refuses its quarantine key) and its key holds nothing. A
+// tagged one (REJECTED_UPLOADS=tag) stays in place: its tags are read
+// (oss:GetObjectTagging) and a rejection is 403 rejected.
+func (b *Broker) refuseRejected(r *http.Request, key string) *apiError {
+	if b.cfg.Inspector == nil || b.cfg.Inspector.Action() != inspect.Tag {
+		return nil
+	}
+	tags, err := b.cfg.Storage.Tags(r.Context(), key)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil // nothing to serve; the URL will answer 404
+	case err != nil:
+		return b.storageError(r.Context(), err)
+	case tags[inspect.TagVerdict] == inspect.Rejected:
+		return errorf(http.StatusForbidden, "rejected", "the upload was rejected by inspection ("+tags[inspect.TagReason]+") and is not served")
+	}
 	return nil
 }
 

@@ -232,7 +232,7 @@ func (b *Broker) uppyS3(w http.ResponseWriter, r *http.Request) *apiError {
 		// broker's own complete route; Uppy reads no receipt, so a
 		// rejection is an error answer (the object is deleted or tagged).
 		if b.cfg.Inspector != nil {
-			rec, aerr := b.inspect(r.Context(), inspect.Request{Bucket: c.Bucket, Key: c.Key, Size: c.Size, MaxSize: b.maxMultipartBytes()},
+			rec, aerr := b.inspect(r.Context(), inspect.Request{Bucket: c.Bucket, Key: c.Key, Size: c.Size, MaxSize: b.maxMultipartBytes(), ETag: res.ETag},
 				requestid.From(r.Context()))
 			if aerr != nil {
 				return aerr

@@ -13,20 +13,29 @@ type Callbacks struct {
 	// PublicBaseURL + broker.CallbackPath, and every upload (multipart
 	// completes too) is inspected. Empty, nothing of this runs.
 	PublicBaseURL string
-	// RejectAction (REJECTED_UPLOADS) is what happens to an upload whose
-	// content does not match: "delete" (the default) or "tag" (kept and
-	// tagged ossbroker-verdict=rejected, for teams that must keep evidence).
+	// RejectAction (REJECTED_UPLOADS) is what happens to a rejected
+	// upload: "quarantine" (the default: moved to QuarantineFolder, outside
+	// the upload prefix, where the lifecycle rule expires it), "delete"
+	// (opt-in: destroyed) or "tag" (kept in place and tagged
+	// ossbroker-verdict=rejected; presign-get refuses it).
 	RejectAction string
 }
+
+// QuarantineFolder is where REJECTED_UPLOADS=quarantine moves rejected
+// uploads (inspect.QuarantineFolder).
+const QuarantineFolder = "ossbroker-quarantine/"
+
+// QuarantineDays is when the lifecycle rule expires a quarantined upload.
+const QuarantineDays = 30
 
 // Enabled reports whether callbacks and inspection are on.
 func (c Callbacks) Enabled() bool { return c.PublicBaseURL != "" }
 
 func (l *loader) callbacks() Callbacks {
-	c := Callbacks{RejectAction: strings.ToLower(l.str("REJECTED_UPLOADS", "delete"))}
-	if c.RejectAction != "delete" && c.RejectAction != "tag" {
-		l.fail("REJECTED_UPLOADS", "%q is not delete or tag", c.RejectAction)
-		c.RejectAction = "delete"
+	c := Callbacks{RejectAction: strings.ToLower(l.str("REJECTED_UPLOADS", "quarantine"))}
+	if c.RejectAction != "quarantine" && c.RejectAction != "delete" && c.RejectAction != "tag" {
+		l.fail("REJECTED_UPLOADS", "%q is not quarantine, delete or tag", c.RejectAction)
+		c.RejectAction = "quarantine"
 	}
 	v := l.str("PUBLIC_BASE_URL", "")
 	if v == "" {

@@ -11,11 +11,12 @@ func TestCallbacks(t *testing.T) {
 		wantBase     string
 		wantAction   string
 	}{
-		{"", "", "", "delete"},
-		{"https://upload.example.com", "", "https://upload.example.com", "delete"},
+		{"", "", "", "quarantine"},
+		{"https://upload.example.com", "", "https://upload.example.com", "quarantine"},
+		{"https://upload.example.com", "Quarantine", "https://upload.example.com", "quarantine"},
 		{"https://upload.example.com/", "tag", "https://upload.example.com", "tag"},
 		{"https://ossbroker-abc.cn-hangzhou.fcapp.run/api/", "DELETE", "https://ossbroker-abc.cn-hangzhou.fcapp.run/api", "delete"},
-		{"http://127.0.0.1:9000", "", "http://127.0.0.1:9000", "delete"},
+		{"http://127.0.0.1:9000", "", "http://127.0.0.1:9000", "quarantine"},
 	} {
 		c, err := Load(env(map[string]string{"JWT_HS256_SECRET": secret, "PUBLIC_BASE_URL": tt.base, "REJECTED_UPLOADS": tt.action}))
 		if err != nil {
@@ -76,5 +77,27 @@ func TestCallbacksNeedASecret(t *testing.T) {
 	// The inspector function reads no JWT and needs no ticket key.
 	if _, err := LoadInspector(env(map[string]string{"PUBLIC_BASE_URL": "https://a.example"})); err != nil {
 		t.Fatalf("inspector: %v", err)
+	}
+}
+
+// TestQuarantineOutsidePrefix: quarantine mode refuses an upload prefix
+// that covers the quarantine folder (a prefix that starts with a
+// placeholder, or the folder itself): uploaders could read or overwrite
+// what was moved out of their reach.
+func TestQuarantineOutsidePrefix(t *testing.T) {
+	for _, tt := range []struct {
+		prefix, action string
+		ok             bool
+	}{
+		{"exampledir/", "", true},
+		{"{sub}/", "", false},
+		{"ossbroker-quarantine/", "", false},
+		{"{sub}/", "delete", true},
+		{"{sub}/", "tag", true},
+	} {
+		_, err := Load(env(map[string]string{"JWT_HS256_SECRET": secret, "UPLOAD_PREFIX": tt.prefix, "REJECTED_UPLOADS": tt.action}))
+		if (err == nil) != tt.ok {
+			t.Errorf("prefix %q, %q: %v", tt.prefix, tt.action, err)
+		}
 	}
 }

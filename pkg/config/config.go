@@ -238,6 +238,9 @@ func load(getenv func(string) string, mode jwtMode) (*Config, error) {
 	c.AllowDownloads = l.boolean("ALLOW_DOWNLOADS")
 	c.Webhooks = l.webhooks()
 	c.Callbacks = l.callbacks()
+	if c.Prefix != nil && c.Callbacks.RejectAction == "quarantine" && c.Prefix.Within(QuarantineFolder+"0/x") == nil {
+		l.fail("UPLOAD_PREFIX", "covers the quarantine folder %s, where REJECTED_UPLOADS=quarantine moves rejected uploads out of the uploaders' reach: start the prefix with a folder name", QuarantineFolder)
+	}
 	c.Notifications = l.notifications()
 	if mode == jwtRequired && c.Callbacks.Enabled() && c.Multipart.HandleSecret == nil {
 		l.fail("PUBLIC_BASE_URL", "upload callbacks need a secret to derive their ticket key from: set MULTIPART_HANDLE_SECRET "+

@@ -1,7 +1,10 @@
 package inspect
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime"
@@ -9,7 +12,9 @@ import (
 
 	"github.com/gabriel-vasile/mimetype"
 
+	"github.com/ossbroker/ossbroker/pkg/config"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
+	"github.com/ossbroker/ossbroker/pkg/objectkey"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
@@ -35,10 +40,44 @@ const (
 // Action is what happens to a rejected object.
 type Action string
 
-// Actions.
+// Actions. Each acts only on the version judged (its ETag).
 const (
-	Delete Action = "delete" // the default: the object is removed
-	Tag    Action = "tag"    // kept and tagged ossbroker-verdict=rejected, ossbroker-reason=<code>
+	// Quarantine, the default, moves the object out of the upload prefix
+	// to QuarantineKey, where no uploader can read or write and a bucket
+	// lifecycle rule expires it: a copy conditional on the judged ETag
+	// (x-oss-copy-source-if-match), then a delete of the original.
+	Quarantine Action = "quarantine"
+	Delete     Action = "delete" // opt-in: the object is removed
+	Tag        Action = "tag"    // kept in place and tagged ossbroker-verdict=rejected, ossbroker-reason=<code>
+)
+
+// QuarantineFolder is where Quarantine moves rejected objects: a folder of
+// its own at the bucket's root, which config refuses to let UPLOAD_PREFIX
+// cover.
+const QuarantineFolder = config.QuarantineFolder
+
+// QuarantineKey is where the version etag of key goes when rejected:
+// QuarantineFolder, the ETag, then the key (its SHA-256 when the whole
+// would exceed OSS's 1023 bytes), so two rejected versions of one key
+// never collide.
+func QuarantineKey(key, etag string) string {
+	q := QuarantineFolder + strings.ToUpper(strings.Trim(etag, `"`)) + "/"
+	if len(q)+len(key) > objectkey.MaxKeyBytes {
+		sum := sha256.Sum256([]byte(key))
+		return q + hex.EncodeToString(sum[:])
+	}
+	return q + key
+}
+
+// Receipt actions: what happened to a rejected object.
+const (
+	ActionQuarantined = "quarantined"
+	ActionDeleted     = "deleted"
+	ActionTagged      = "tagged"
+	// ActionOverwritten: the judged version was replaced by a newer one
+	// before it could be acted on; the newer one was left alone (it has
+	// its own verdict).
+	ActionOverwritten = "overwritten"
 )
 
 // Tag keys set in Tag mode.
@@ -50,7 +89,9 @@ const (
 // Store is the part of [storage.Client] inspection uses.
 type Store interface {
 	Bucket() string
-	ReadStart(ctx context.Context, key string, n int) (storage.Start, error)
+	ReadStart(ctx context.Context, key string, n int, etag string) (storage.Start, error)
+	Head(ctx context.Context, key string) (storage.ObjectInfo, error)
+	Copy(ctx context.Context, src, dst, etag string) error
 	Delete(ctx context.Context, key string) error
 	Tag(ctx context.Context, key string, tags map[string]string) error
 }
@@ -60,7 +101,7 @@ type Config struct {
 	Store   Store
 	Allowed mediatype.Allowlist // ALLOWED_CONTENT_TYPES
 	MaxSize int64               // default size limit (MAX_UPLOAD_BYTES)
-	Action  Action              // "" means Delete
+	Action  Action              // "" means Quarantine
 }
 
 // Inspector inspects objects of one bucket.
@@ -73,8 +114,8 @@ func New(cfg Config) (*Inspector, error) {
 	}
 	switch cfg.Action {
 	case "":
-		cfg.Action = Delete
-	case Delete, Tag:
+		cfg.Action = Quarantine
+	case Quarantine, Delete, Tag:
 	default:
 		return nil, fmt.Errorf("inspect: unknown action %q", cfg.Action)
 	}
@@ -93,8 +134,9 @@ type Request struct {
 	// have their own limit).
 	MaxSize int64
 	// ETag and Meta, when set, name the object version to judge: its ETag
-	// (quotes and case aside) and metadata values it must carry. Any other
-	// version is [ErrOtherVersion], judged and touched not at all.
+	// (quotes and case aside; the read is If-Match on it) and metadata
+	// values it must carry. Any other version is [ErrOtherVersion], judged
+	// and touched not at all.
 	ETag string
 	Meta map[string]string
 }
@@ -113,7 +155,8 @@ type Receipt struct {
 	Verdict      string `json:"verdict"`
 	// Reason is one of the Reason codes, when rejected.
 	Reason string `json:"reason,omitempty"`
-	// Action is "deleted" or "tagged", when rejected.
+	// Action is what happened to a rejected object: "quarantined",
+	// "deleted", "tagged" or "overwritten" (the Action constants).
 	Action string `json:"action,omitempty"`
 	// Metadata is the object's x-oss-meta-* as read (not part of the
 	// receipt's JSON): the OSS-triggered inspector finds the uploader
@@ -128,42 +171,120 @@ var (
 )
 
 // Inspect reads the object's first bytes, judges it and acts on the
-// verdict. An error means no verdict: the object is as it was, or (if the
-// delete or tagging failed) its fate is undecided; the caller must not
-// answer "accepted".
+// verdict, on the version judged only. An error means no verdict: the
+// object is as it was, or (if the action failed) its fate is undecided; the
+// caller must not answer "accepted". With req.ETag or req.Meta set and the
+// object another version, the error wraps [ErrOtherVersion] (and
+// [storage.ErrChanged] when OSS refused the If-Match read).
 func (in *Inspector) Inspect(ctx context.Context, req Request) (Receipt, error) {
 	if req.Bucket != in.cfg.Store.Bucket() {
 		return Receipt{}, ErrForeignBucket
 	}
-	st, err := in.cfg.Store.ReadStart(ctx, req.Key, ReadBytes)
+	st, err := in.cfg.Store.ReadStart(ctx, req.Key, ReadBytes, req.ETag)
+	if errors.Is(err, storage.ErrChanged) {
+		return Receipt{}, fmt.Errorf("inspect %q: %w: %w", req.Key, ErrOtherVersion, err)
+	}
 	if err != nil {
 		return Receipt{}, fmt.Errorf("inspect %q: %w", req.Key, err)
 	}
 	if !req.matches(st) {
 		return Receipt{}, fmt.Errorf("inspect %q: %w", req.Key, ErrOtherVersion)
 	}
+	r := in.judge(req, st)
+	if r.Verdict == Accepted {
+		return r, nil
+	}
+	r.Action, err = in.act(ctx, req.Key, st.ETag, r.Reason)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("inspect %q: acting on the rejection: %w", req.Key, err)
+	}
+	return r, nil
+}
+
+func (in *Inspector) judge(req Request, st storage.Start) Receipt {
 	maxSize := in.cfg.MaxSize
 	if req.MaxSize > 0 {
 		maxSize = req.MaxSize
 	}
 	r := Receipt{Bucket: req.Bucket, Key: req.Key, Size: st.Size, ETag: st.ETag, CRC64: st.CRC64, DeclaredType: st.ContentType, Metadata: st.Metadata}
-	r.DetectedType, r.Reason = Judge(in.cfg.Allowed, st.ContentType, st.Bytes, st.Size, req.Size, maxSize)
-	if r.Reason == "" {
-		r.Verdict = Accepted
-		return r, nil
+	r.DetectedType, r.Reason = Judge(in.cfg.Allowed, req.Key, st.ContentType, st.Bytes, st.Size, req.Size, maxSize)
+	r.Verdict = Accepted
+	if r.Reason != "" {
+		r.Verdict = Rejected
 	}
-	r.Verdict = Rejected
+	return r
+}
+
+// act carries out a rejection on the version etag of key and says what
+// happened. OSS has no conditional delete or tagging: those check the
+// version with a HEAD just before (see [Inspector.ifCurrent]); the copy to
+// the quarantine is conditional at OSS itself.
+func (in *Inspector) act(ctx context.Context, key, etag, reason string) (string, error) {
+	st := in.cfg.Store
 	switch in.cfg.Action {
 	case Tag:
-		if err := in.cfg.Store.Tag(ctx, req.Key, map[string]string{TagVerdict: Rejected, TagReason: r.Reason}); err != nil {
-			return Receipt{}, fmt.Errorf("inspect %q: tagging the rejected object: %w", req.Key, err)
+		if err := in.ifCurrent(ctx, key, etag, func() error {
+			return st.Tag(ctx, key, map[string]string{TagVerdict: Rejected, TagReason: reason})
+		}); err != nil {
+			return overwritten(err)
 		}
-		r.Action = "tagged"
+		return ActionTagged, nil
+	case Delete:
+		if err := in.ifCurrent(ctx, key, etag, func() error { return st.Delete(ctx, key) }); err != nil {
+			return overwritten(err)
+		}
+		return ActionDeleted, nil
 	default:
-		if err := in.cfg.Store.Delete(ctx, req.Key); err != nil {
-			return Receipt{}, fmt.Errorf("inspect %q: deleting the rejected object: %w", req.Key, err)
+		if err := st.Copy(ctx, key, QuarantineKey(key, etag), etag); err != nil {
+			return overwritten(err)
 		}
-		r.Action = "deleted"
+		if err := in.ifCurrent(ctx, key, etag, func() error { return st.Delete(ctx, key) }); err != nil &&
+			!errors.Is(err, storage.ErrChanged) && !errors.Is(err, storage.ErrNotFound) {
+			return "", err
+		}
+		return ActionQuarantined, nil
+	}
+}
+
+// overwritten maps a failed action: the version gone or replaced is
+// ActionOverwritten (the newer version is untouched), anything else an
+// error.
+func overwritten(err error) (string, error) {
+	if errors.Is(err, storage.ErrChanged) || errors.Is(err, storage.ErrNotFound) {
+		return ActionOverwritten, nil
+	}
+	return "", err
+}
+
+// ifCurrent runs f if key is still the version etag, by a HEAD right
+// before it: the window in which a new version can land between the check
+// and f is one request's time at OSS (BenchmarkActWindow measures it
+// against the local OSS server). Otherwise it returns storage.ErrChanged.
+func (in *Inspector) ifCurrent(ctx context.Context, key, etag string, f func() error) error {
+	info, err := in.cfg.Store.Head(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !SameETag(info.ETag, etag) {
+		return fmt.Errorf("%q: %w", key, storage.ErrChanged)
+	}
+	return f()
+}
+
+// Quarantined is the verdict on the version etag of key when key no longer
+// holds it but the quarantine does: the copy judged again under the
+// original name (Judge is a function of the bytes, the name and the
+// configuration, so the verdict is the one reached before). An error
+// wrapping storage.ErrNotFound means the quarantine does not hold it.
+func (in *Inspector) Quarantined(ctx context.Context, req Request) (Receipt, error) {
+	st, err := in.cfg.Store.ReadStart(ctx, QuarantineKey(req.Key, req.ETag), ReadBytes, "")
+	if err != nil {
+		return Receipt{}, fmt.Errorf("inspect %q in the quarantine: %w", req.Key, err)
+	}
+	r := in.judge(req, st)
+	r.ETag = req.ETag
+	if r.Verdict == Rejected {
+		r.Action = ActionQuarantined
 	}
 	return r, nil
 }
@@ -203,15 +324,37 @@ func MetaValue(m map[string]string, name string) string {
 }
 
 // Judge is Judge with this inspector's allowlist: for bytes at hand (a
-// direct upload, before it is stored).
-func (in *Inspector) Judge(declared string, body []byte, size, maxSize int64) (detected, reason string) {
-	return Judge(in.cfg.Allowed, declared, body, size, 0, maxSize)
+// direct upload to key, before it is stored).
+func (in *Inspector) Judge(key, declared string, body []byte, size, maxSize int64) (detected, reason string) {
+	return Judge(in.cfg.Allowed, key, declared, body, size, 0, maxSize)
 }
 
 // Judge is the verdict without I/O: the detected type of head (an object's
 // first bytes, at most [ReadBytes] are looked at) and the reason to reject,
-// "" to accept. pinned > 0 is the length the upload was pinned to.
-func Judge(allowed mediatype.Allowlist, declared string, head []byte, size, pinned, maxSize int64) (detected, reason string) {
+// "" to accept. name is the object key; pinned > 0 is the length the upload
+// was pinned to.
+//
+// It rejects what is dangerous or not allowed, not what is merely
+// mislabelled:
+//   - active content ([mediatype.Active]: HTML, SVG, XML, JavaScript,
+//     executables, scripts) unless it was declared as exactly that type
+//     (or an alias) and allowed by name: ReasonTypeMismatch when declared
+//     as something else, ReasonTypeRefused when the allowlist does not name
+//     it (a wildcard never does);
+//   - a name that an operating system or browser runs by its extension
+//     ([mediatype.ActiveName]: .js, .bat, .exe, .html...), or a script with
+//     an interpreter line ("#!") detection has no name for, unless the declared
+//     type is active and named by the allowlist: ReasonTypeMismatch, or
+//     ReasonTypeRefused when it is declared active but not named;
+//   - a declared type the allowlist refuses, or a detected type it refuses
+//     that is not a more specific reading of the declared one ([Compatible]):
+//     ReasonTypeRefused. Content detection cannot name (plain
+//     application/octet-stream) is judged by its declared type.
+//
+// Any other disagreement (a CSV declared application/vnd.ms-excel, a
+// TypeScript file declared video/mp2t, a HEIC photo declared image/jpeg) is
+// accepted; the receipt names both types.
+func Judge(allowed mediatype.Allowlist, name, declared string, head []byte, size, pinned, maxSize int64) (detected, reason string) {
 	m := mimetype.Detect(head)
 	detected = baseType(m.String())
 	switch {
@@ -224,13 +367,46 @@ func Judge(allowed mediatype.Allowlist, declared string, head []byte, size, pinn
 	if decl == "" {
 		decl = octetStream
 	}
-	if !allowed.Allows(decl) || (decl == octetStream && !allowed.Allows(detected)) {
+	if IsActive(m) {
+		if a, ok := aliases[decl]; ok {
+			decl = a
+		}
+		if decl == octetStream || !m.Is(decl) {
+			return detected, ReasonTypeMismatch
+		}
+		if !allowed.Allows(decl) {
+			return detected, ReasonTypeRefused
+		}
+		return detected, ""
+	}
+	if mediatype.ActiveName(name) || bytes.HasPrefix(head, []byte("#!")) {
+		if !mediatype.Active(decl) {
+			return detected, ReasonTypeMismatch
+		}
+		if !allowed.Allows(decl) {
+			return detected, ReasonTypeRefused
+		}
+		return detected, ""
+	}
+	if !allowed.Allows(decl) {
 		return detected, ReasonTypeRefused
 	}
-	if !Compatible(decl, m) {
-		return detected, ReasonTypeMismatch
+	if detected != octetStream && !allowed.Allows(detected) && (decl == octetStream || !Compatible(decl, m)) {
+		return detected, ReasonTypeRefused
 	}
 	return detected, ""
+}
+
+// IsActive reports whether detected content is active: its type or one of
+// the types it is a kind of ([mimetype.MIME.Parent]) is [mediatype.Active]
+// (an RSS feed is a kind of XML, a shared library a kind of ELF).
+func IsActive(m *mimetype.MIME) bool {
+	for n := m; n != nil; n = n.Parent() {
+		if mediatype.Active(baseType(n.String())) {
+			return true
+		}
+	}
+	return false
 }
 
 const octetStream = "application/octet-stream"
@@ -267,14 +443,14 @@ func Compatible(declared string, detected *mimetype.MIME) bool {
 	if detected.Is(decl) || decl == octetStream {
 		return true
 	}
-	if !isActive(baseType(detected.String())) {
+	if !IsActive(detected) {
 		for p := detected.Parent(); p != nil; p = p.Parent() {
 			if p.Is(decl) && baseType(p.String()) != octetStream {
 				return true
 			}
 		}
 	}
-	if detected.Is("text/plain") && isText(decl) && !isActive(decl) {
+	if detected.Is("text/plain") && isText(decl) && !mediatype.Active(decl) {
 		return true
 	}
 	if detected.Is("application/zip") && isZipBased(decl) {
@@ -302,16 +478,6 @@ var aliases = map[string]string{
 	"application/x-zip-compressed": "application/zip",
 	"application/x-gzip":           "application/gzip",
 }
-
-// active types run or render in a browser.
-var active = map[string]bool{
-	"text/html": true, "application/xhtml+xml": true, "image/svg+xml": true,
-	"text/xml": true, "application/xml": true, "text/javascript": true,
-	"application/javascript": true, "application/x-javascript": true,
-	"text/x-component": true, "application/x-shockwave-flash": true,
-}
-
-func isActive(mt string) bool { return active[mt] }
 
 // isText: types whose content is plain text in some syntax.
 func isText(mt string) bool {

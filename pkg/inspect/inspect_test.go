@@ -9,6 +9,7 @@ import (
 
 	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
+	"github.com/ossbroker/ossbroker/pkg/ossconfig"
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
@@ -34,6 +35,25 @@ func newEnv(t testing.TB, actions ...string) env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEnvPolicy(t, pol)
+}
+
+// newModeEnv is the local OSS server with the inspector's printed policy for
+// mode (ossconfig.InspectorPolicy).
+func newModeEnv(t testing.TB, mode Action) env {
+	t.Helper()
+	doc, err := ossconfig.JSON(ossconfig.InspectorPolicy(bucket, "exampledir/", QuarantineFolder, string(mode)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := ossemu.ParsePolicy(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newEnvPolicy(t, pol)
+}
+
+func newEnvPolicy(t testing.TB, pol *ossemu.Policy) env {
 	srv, err := ossemu.New(ossemu.Config{Region: region, Buckets: []string{bucket}, Users: []ossemu.User{
 		{AccessKeyID: "LTAIram", AccessKeySecret: "ram-secret", Policy: pol},
 		{AccessKeyID: "LTAIowner", AccessKeySecret: "owner-secret"},
@@ -65,9 +85,9 @@ func (e env) put(t *testing.T, key, ct string, body []byte) {
 }
 
 func TestInspectDeleteMode(t *testing.T) {
-	e := newEnv(t, "oss:GetObject", "oss:DeleteObject")
+	e := newModeEnv(t, Delete)
 	ctx := context.Background()
-	in, err := New(Config{Store: e.ram, MaxSize: 1 << 20})
+	in, err := New(Config{Store: e.ram, MaxSize: 1 << 20, Action: Delete})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,18 +132,18 @@ func TestInspectDeleteMode(t *testing.T) {
 }
 
 func TestInspectTagMode(t *testing.T) {
-	e := newEnv(t, "oss:GetObject", "oss:PutObjectTagging")
+	e := newModeEnv(t, Tag)
 	ctx := context.Background()
 	in, err := New(Config{Store: e.ram, MaxSize: 1 << 20, Action: Tag})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.put(t, "exampledir/bad.jpg", "image/jpeg", samplePDF())
+	e.put(t, "exampledir/bad.jpg", "image/jpeg", []byte(sampleHTML))
 	r, err := in.Inspect(ctx, Request{Bucket: bucket, Key: "exampledir/bad.jpg"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Verdict != Rejected || r.Action != "tagged" || r.DetectedType != "application/pdf" {
+	if r.Verdict != Rejected || r.Action != "tagged" || r.DetectedType != "text/html" {
 		t.Fatalf("receipt %+v", r)
 	}
 	tags, err := e.owner.Tags(ctx, "exampledir/bad.jpg")
@@ -138,7 +158,7 @@ func TestInspectTagMode(t *testing.T) {
 func TestInspectNeverLooksAccepted(t *testing.T) {
 	e := newEnv(t, "oss:GetObject")
 	ctx := context.Background()
-	for _, action := range []Action{Delete, Tag} {
+	for _, action := range []Action{Quarantine, Delete, Tag} {
 		in, _ := New(Config{Store: e.ram, MaxSize: 1 << 20, Action: action})
 		e.put(t, "exampledir/bad.gif", "image/gif", []byte(sampleHTML))
 		r, err := in.Inspect(ctx, Request{Bucket: bucket, Key: "exampledir/bad.gif"})
@@ -156,9 +176,9 @@ func TestInspectNeverLooksAccepted(t *testing.T) {
 }
 
 func TestInspectAllowlist(t *testing.T) {
-	e := newEnv(t, "oss:GetObject", "oss:DeleteObject")
+	e := newModeEnv(t, Delete)
 	allowed, _ := mediatype.ParseAllowlist("image/*,application/octet-stream")
-	in, _ := New(Config{Store: e.ram, MaxSize: 1 << 20, Allowed: allowed})
+	in, _ := New(Config{Store: e.ram, MaxSize: 1 << 20, Allowed: allowed, Action: Delete})
 	e.put(t, "exampledir/a.bin", "application/octet-stream", samplePDF())
 	r, err := in.Inspect(context.Background(), Request{Bucket: bucket, Key: "exampledir/a.bin"})
 	if err != nil || r.Verdict != Rejected || r.Reason != ReasonTypeRefused {
@@ -170,7 +190,7 @@ func TestInspectAllowlist(t *testing.T) {
 // ranged GET of ReadBytes through the SDK to the local OSS server over
 // loopback, detection and the verdict.
 func BenchmarkInspect(b *testing.B) {
-	e := newEnv(b, "oss:GetObject", "oss:DeleteObject")
+	e := newModeEnv(b, Quarantine)
 	in, _ := New(Config{Store: e.ram, MaxSize: 1 << 30})
 	body := append(samplePNG(b), make([]byte, 1<<20)...)
 	if _, err := e.owner.Put(context.Background(), storage.Upload{Key: "exampledir/b.png", ContentType: "image/png", Overwrite: true}, body); err != nil {

@@ -1,6 +1,10 @@
 // Package mediatype decides whether a Content-Type is allowed: the
 // ALLOWED_CONTENT_TYPES list, with "type/*" wildcards.
 //
+// A wildcard (and the empty list, which allows any type) never admits an
+// active type (see [Active]): an active type is allowed only when the list
+// names it exactly, so "image/*" admits image/png but not image/svg+xml.
+//
 // Matching is on the media type alone ("image/png; charset=x" is
 // "image/png"), case-insensitive, because OSS stores and signs the whole
 // header but its meaning is the media type.
@@ -13,7 +17,7 @@ import (
 )
 
 // Allowlist is a parsed ALLOWED_CONTENT_TYPES value. The zero value allows
-// every well-formed media type.
+// every well-formed media type that is not [Active].
 type Allowlist struct {
 	exact     map[string]bool
 	wildcards []string // "image/" for "image/*"
@@ -59,7 +63,13 @@ func (a Allowlist) Allows(contentType string) bool {
 	if err != nil {
 		return false
 	}
-	if a.Any() || a.exact[mt] {
+	if a.exact[mt] {
+		return true
+	}
+	if Active(mt) {
+		return false
+	}
+	if a.Any() {
 		return true
 	}
 	for _, w := range a.wildcards {
@@ -68,6 +78,80 @@ func (a Allowlist) Allows(contentType string) bool {
 		}
 	}
 	return false
+}
+
+// Active reports whether mt, a lower-case media type without parameters,
+// is content that a browser runs or renders as a page of the origin that
+// serves it, or that an operating system runs when it is opened: HTML,
+// XHTML, SVG and every XML type (type/xml or type/...+xml), JavaScript,
+// executables and libraries (ELF, PE, Mach-O), installers (MSI), shortcuts,
+// compiled help, Flash, Java archives and classes, and scripts with an
+// interpreter (shell, Python, Perl, PHP, Ruby, Lua, Tcl, batch).
+//
+// PDF is not active here: browsers show it in a viewer without the serving
+// origin's scripts, and whether a PDF carries JavaScript is not visible in
+// its first bytes. PostScript and office documents with macros are not
+// either: their viewers ask before they run anything.
+func Active(mt string) bool {
+	if active[mt] {
+		return true
+	}
+	_, sub, _ := strings.Cut(mt, "/")
+	return sub == "xml" || strings.HasSuffix(sub, "+xml")
+}
+
+// ActiveName reports whether a file called name (an object key) is one a
+// browser or an operating system runs by its extension alone, whatever its
+// bytes: a page (.html, .svg, .xml), a script for the system's interpreters
+// (.js, .vbs, .bat, .ps1, .sh, .py...), an executable, library, installer
+// or shortcut. Detection cannot see that a text file is JavaScript; the
+// name says what opening it does.
+func ActiveName(name string) bool {
+	dot := strings.LastIndexByte(name, '.')
+	if dot < 0 || strings.IndexByte(name[dot:], '/') >= 0 {
+		return false
+	}
+	return activeExt[strings.ToLower(name[dot+1:])]
+}
+
+var activeExt = map[string]bool{}
+
+func init() {
+	for _, e := range strings.Fields(`html htm shtml xhtml xht mht mhtml svg svgz xml xsl xslt rss atom
+		js mjs cjs jse vbs vbe wsf wsh hta ps1 psm1 psd1 bat cmd com exe scr pif cpl dll sys ocx msi msp
+		msix appx appxbundle lnk url reg inf jar class jnlp sh bash zsh csh ksh command tool py pyw pyc pl
+		php phtml rb lua tcl desktop appimage run swf chm xbap application gadget dylib so dmg pkg
+		scpt workflow ws`) {
+		activeExt[e] = true
+	}
+}
+
+// active lists the active types that are not XML, with the aliases
+// browsers, operating systems and github.com/gabriel-vasile/mimetype use.
+var active = map[string]bool{
+	"text/html": true, "text/javascript": true, "application/javascript": true,
+	"application/x-javascript": true, "application/ecmascript": true, "text/ecmascript": true,
+	"text/jscript": true, "text/x-component": true, "application/hta": true,
+	"application/x-shockwave-flash": true, "application/vnd.adobe.flash-movie": true,
+	"application/x-elf": true, "application/x-executable": true, "application/x-sharedlib": true,
+	"application/x-object": true, "application/x-coredump": true, "application/x-pie-executable": true,
+	"application/vnd.microsoft.portable-executable": true, "application/x-msdownload": true,
+	"application/x-dosexec": true, "application/x-msdos-program": true, "application/x-ms-dos-executable": true,
+	"application/x-mach-binary": true, "application/x-mach-o-executable": true,
+	"application/x-ms-installer": true, "application/x-msi": true, "application/x-windows-installer": true,
+	"application/x-ms-shortcut": true, "application/vnd.ms-htmlhelp": true,
+	"application/java-archive": true, "application/x-java-archive": true, "application/jar": true,
+	"application/jar-archive": true, "application/x-java-applet": true, "application/java-vm": true,
+	"text/x-shellscript": true, "text/x-sh": true, "application/x-sh": true, "application/x-shellscript": true,
+	"application/x-csh": true, "text/x-python": true, "application/x-python": true,
+	"text/x-script.python": true, "application/x-python-code": true, "application/x-bytecode.python": true,
+	"text/x-perl": true, "application/x-perl": true, "text/x-php": true, "application/x-httpd-php": true,
+	"application/x-php": true, "text/x-ruby": true, "application/x-ruby": true, "text/x-lua": true,
+	"text/x-tcl": true, "application/x-tcl": true, "application/x-bat": true, "text/x-msdos-batch": true,
+	"application/x-apple-diskimage": true, "application/bat": true, "application/x-ms-application": true,
+	"text/vbscript": true, "application/x-powershell": true,
+	// XML types without the +xml suffix (the detector takes them for XML).
+	"text/rss": true, "application/x-amf": true, "application/vnd.adobe.xfdf": true,
 }
 
 // String lists the allowed types as configured, for error messages.

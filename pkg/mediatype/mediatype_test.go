@@ -16,7 +16,12 @@ func TestAllowlist(t *testing.T) {
 		{"", "", false},
 		{"image/*", "image/png", true},
 		{"image/*", "IMAGE/PNG", true},
-		{"image/*", "image/svg+xml; charset=utf-8", true},
+		{"image/*", "image/svg+xml; charset=utf-8", false},
+		{"image/svg+xml", "image/svg+xml; charset=utf-8", true},
+		{"", "text/html", false},
+		{"*", "text/html", false},
+		{"text/*", "text/html", false},
+		{"text/html", "text/html", true},
 		{"image/*", "imagex/png", false},
 		{"image/*", "application/pdf", false},
 		{"image/*,application/pdf", "application/pdf", true},
@@ -32,6 +37,45 @@ func TestAllowlist(t *testing.T) {
 		}
 		if got := a.Allows(tt.contentType); got != tt.want {
 			t.Errorf("ParseAllowlist(%q).Allows(%q) = %v, want %v", tt.list, tt.contentType, got, tt.want)
+		}
+	}
+}
+
+// TestWildcardsNeverAdmitActive sweeps every active type (each listed
+// name, and XML types by their shape) against every form of wildcard: none
+// admits it; naming it exactly does.
+func TestWildcardsNeverAdmitActive(t *testing.T) {
+	types := []string{"application/xml", "text/xml", "application/rss+xml", "model/x3d+xml", "image/svg+xml"}
+	for mt := range active {
+		types = append(types, mt)
+	}
+	for _, mt := range types {
+		if !Active(mt) {
+			t.Errorf("%s is not active", mt)
+		}
+		top, _, _ := strings.Cut(mt, "/")
+		for _, list := range []string{"", "*", "*/*", top + "/*", "image/*,text/*,application/*,audio/*,video/*,model/*,font/*"} {
+			a, err := ParseAllowlist(list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Allows(mt) || a.Allows(strings.ToUpper(mt)) || a.Allows(mt+"; charset=utf-8") {
+				t.Errorf("%q admits the active type %s", list, mt)
+			}
+		}
+		if a, _ := ParseAllowlist(top + "/*," + mt); !a.Allows(mt) {
+			t.Errorf("naming %s does not admit it", mt)
+		}
+	}
+}
+
+func TestActiveName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"a/b.js": true, "a/B.HTML": true, "x.exe": true, "run.bat": true, "a.svg": true, "setup.msi": true,
+		"a/b.png": false, "a.js/b": false, "noext": false, "a/.js.txt": false, "a.csv": false, "a.ts": false,
+	} {
+		if got := ActiveName(name); got != want {
+			t.Errorf("ActiveName(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

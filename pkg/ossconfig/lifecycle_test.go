@@ -178,3 +178,32 @@ func sdkJSON(t *testing.T, c oss.LifecycleConfiguration) []byte {
 	}
 	return b
 }
+
+// TestQuarantineLifecycleShape: the quarantine rule, as printed, is what
+// OSS's PutBucketLifecycle schema (the OSS Go SDK v2's types) reads:
+// an Expiration in days on the quarantine folder.
+func TestQuarantineLifecycleShape(t *testing.T) {
+	doc, err := ossconfig.JSON(ossconfig.BucketLifecycle("users/", time.Hour).ExpireQuarantine("ossbroker-quarantine/", 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var generic any
+	if err := json.Unmarshal(doc, &generic); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	toXML(t, generic, "LifecycleConfiguration", &b)
+	var sdk oss.LifecycleConfiguration
+	if err := xml.Unmarshal([]byte(b.String()), &sdk); err != nil {
+		t.Fatalf("%s: %v", b.String(), err)
+	}
+	if len(sdk.Rules) != 2 {
+		t.Fatalf("%d rules: %s", len(sdk.Rules), b.String())
+	}
+	r := sdk.Rules[1]
+	if oss.ToString(r.ID) != ossconfig.QuarantineRuleID || oss.ToString(r.Prefix) != "ossbroker-quarantine/" ||
+		oss.ToString(r.Status) != "Enabled" || r.Expiration == nil || r.Expiration.Days == nil || *r.Expiration.Days != 30 ||
+		r.AbortMultipartUpload != nil || sdk.Rules[0].Expiration != nil {
+		t.Errorf("rule breaks OSS's schema: %s", b.String())
+	}
+}

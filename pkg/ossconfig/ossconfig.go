@@ -31,11 +31,32 @@ var MultipartActions = []string{"oss:ListParts", "oss:AbortMultipartUpload"}
 // one ranged GET of each upload's first bytes.
 var InspectActions = []string{"oss:GetObject"}
 
-// VerdictActions are what a rejection does, per REJECTED_UPLOADS: delete the
-// object, or tag it.
+// VerdictActions are what a rejection does on the upload prefix, per
+// REJECTED_UPLOADS: quarantine copies it out (a CopyObject reads the
+// source with oss:GetObject, which InspectActions has) and deletes the
+// original, delete deletes it, tag tags it. Each checks the version with a
+// HEAD first (oss:GetObject too).
 var VerdictActions = map[string][]string{
-	"delete": {"oss:DeleteObject"},
-	"tag":    {"oss:PutObjectTagging"},
+	"quarantine": {"oss:DeleteObject"},
+	"delete":     {"oss:DeleteObject"},
+	"tag":        {"oss:PutObjectTagging"},
+}
+
+// QuarantineActions are what quarantine needs on the quarantine folder: the
+// copy's write (oss:PutObject), and a read of a quarantined copy
+// (oss:GetObject) to answer the verdict of an upload the other path (the
+// callback or complete route, or the inspector function) moved already.
+var QuarantineActions = []string{"oss:PutObject", "oss:GetObject"}
+
+// Quarantine returns p with the rights on the quarantine folder that
+// REJECTED_UPLOADS=quarantine needs (none for other modes): actions on
+// folder only, which no uploader's presigned request can reach (it is
+// outside the upload prefix, and the broker signs only keys inside it).
+func (p Policy) Quarantine(bucket, folder, rejectAction string, actions ...string) Policy {
+	if rejectAction != "quarantine" {
+		return p
+	}
+	return p.Allow(bucket, folder, actions...)
 }
 
 // Policy is a RAM policy document in the OSS docs' format (Version "1").
@@ -147,7 +168,25 @@ type LifecycleRule struct {
 	ID                   string
 	Prefix               string
 	Status               string
-	AbortMultipartUpload AbortMultipartUpload
+	Expiration           *Expiration           `json:",omitempty"`
+	AbortMultipartUpload *AbortMultipartUpload `json:",omitempty"`
+}
+
+// Expiration deletes objects Days after their last modification.
+type Expiration struct {
+	Days int
+}
+
+// QuarantineRuleID names the rule that expires quarantined uploads.
+const QuarantineRuleID = "ossbroker-expire-quarantine"
+
+// ExpireQuarantine returns c with one more rule: objects under folder (the
+// quarantine) are deleted days after they were moved there.
+func (c LifecycleConfiguration) ExpireQuarantine(folder string, days int) LifecycleConfiguration {
+	c.Rule = append(slices.Clip(c.Rule), LifecycleRule{
+		ID: QuarantineRuleID, Prefix: folder, Status: "Enabled", Expiration: &Expiration{Days: days},
+	})
+	return c
 }
 
 // AbortMultipartUpload deletes the parts of uploads not completed within
@@ -180,7 +219,7 @@ func BucketLifecycle(prefix string, handleTTL time.Duration) LifecycleConfigurat
 		ID:                   LifecycleRuleID,
 		Prefix:               prefix,
 		Status:               "Enabled",
-		AbortMultipartUpload: AbortMultipartUpload{Days: MultipartAbortDays(handleTTL)},
+		AbortMultipartUpload: &AbortMultipartUpload{Days: MultipartAbortDays(handleTTL)},
 	}}}
 }
 
@@ -188,12 +227,15 @@ func BucketLifecycle(prefix string, handleTTL time.Duration) LifecycleConfigurat
 // function (functions/inspector), a policy of its own: read each upload's
 // first bytes and metadata (GetObject, which HEAD needs too), act on a
 // rejection per REJECTED_UPLOADS (DeleteObject, or PutObjectTagging), and
-// in tag mode read the tags (GetObjectTagging) so that a rejection stands.
-// All on the upload prefix only; it never writes an object.
-func InspectorPolicy(bucket, pattern, rejectAction string) Policy {
+// in tag mode read the tags (GetObjectTagging) so that a rejection stands,
+// all on the upload prefix; in quarantine mode, write to and read from the
+// quarantine folder (quarantineFolder) and nothing else there. It never
+// writes an object in the upload prefix.
+func InspectorPolicy(bucket, pattern, quarantineFolder, rejectAction string) Policy {
 	actions := slices.Concat(InspectActions, VerdictActions[rejectAction])
 	if rejectAction == "tag" {
 		actions = append(actions, "oss:GetObjectTagging")
 	}
-	return RAMPolicy(bucket, pattern, actions)
+	return RAMPolicy(bucket, pattern, actions).
+		Quarantine(bucket, quarantineFolder, rejectAction, QuarantineActions...)
 }

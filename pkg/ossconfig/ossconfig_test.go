@@ -314,7 +314,7 @@ func TestPolicyAllowAddsAStatement(t *testing.T) {
 func TestInspectorPolicy(t *testing.T) {
 	arn := func(key string) string { return "acs:oss:cn-hangzhou:1234567890123456:" + bucket + "/" + key }
 	for _, mode := range []string{"delete", "tag"} {
-		doc, err := ossconfig.JSON(ossconfig.InspectorPolicy(bucket, "exampledir/", mode))
+		doc, err := ossconfig.JSON(ossconfig.InspectorPolicy(bucket, "exampledir/", "ossbroker-quarantine/", mode))
 		if err != nil {
 			t.Fatal(err)
 		}

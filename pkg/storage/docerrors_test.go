@@ -49,7 +49,7 @@ func TestDocumentedErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			_, errRead := cl.ReadStart(ctx, "exampledir/a.png", 512)
+			_, errRead := cl.ReadStart(ctx, "exampledir/a.png", 512, "")
 			_, errHead := cl.Head(ctx, "exampledir/a.png")
 			for name, err := range map[string]error{"ReadStart": errRead, "Head": errHead} {
 				if !errors.Is(err, c.want) {

@@ -23,18 +23,27 @@ type Start struct {
 	Metadata map[string]string
 }
 
+// ErrChanged is a conditional request's 412: the object is no longer the
+// version (ETag) the request named.
+var ErrChanged = errors.New("the object is no longer the version named")
+
 // ReadStart reads the first n bytes of key with one ranged GET
 // (Range: bytes=0-(n-1)) and the object's size, ETag, Content-Type and
-// CRC-64. It needs oss:GetObject on the key. Errors wrap [ErrNotFound] (404),
-// [ErrDenied] (403) or one of the package's others.
-func (c *Client) ReadStart(ctx context.Context, key string, n int) (Start, error) {
+// CRC-64. With etag set the GET carries If-Match: only that version is
+// read. It needs oss:GetObject on the key. Errors wrap [ErrNotFound] (404),
+// [ErrChanged] (412), [ErrDenied] (403) or one of the package's others.
+func (c *Client) ReadStart(ctx context.Context, key string, n int, etag string) (Start, error) {
 	if n < 1 {
 		return Start{}, errors.New("storage: read start: n must be positive")
 	}
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	rng := "bytes=0-" + strconv.Itoa(n-1)
-	res, err := c.oss.GetObject(ctx, &oss.GetObjectRequest{Bucket: &c.bucket, Key: &key, Range: &rng})
+	req := &oss.GetObjectRequest{Bucket: &c.bucket, Key: &key, Range: &rng}
+	if etag != "" {
+		req.IfMatch = oss.Ptr(quoteETag(etag))
+	}
+	res, err := c.oss.GetObject(ctx, req)
 	if err != nil {
 		return Start{}, fmt.Errorf("read %q: %w", key, objectError(err))
 	}
@@ -65,6 +74,28 @@ func (c *Client) ReadStart(ctx context.Context, key string, n int) (Start, error
 		Metadata: lowerKeys(res.Metadata),
 	}, nil
 }
+
+// Copy copies src to dst within the bucket (CopyObject), only while src is
+// the version etag names (x-oss-copy-source-if-match): otherwise it fails
+// with ErrChanged and nothing is written. The copy keeps the type,
+// metadata and tags. It needs oss:GetObject on src and oss:PutObject on
+// dst.
+func (c *Client) Copy(ctx context.Context, src, dst, etag string) error {
+	if etag == "" {
+		return errors.New("storage: copy: the source's ETag is required")
+	}
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	_, err := c.oss.CopyObject(ctx, &oss.CopyObjectRequest{Bucket: &c.bucket, Key: &dst, SourceKey: &src,
+		IfMatch: oss.Ptr(quoteETag(etag))})
+	if err != nil {
+		return fmt.Errorf("copy %q to %q: %w", src, dst, objectError(err))
+	}
+	return nil
+}
+
+// quoteETag is an ETag as conditional headers carry it: quoted.
+func quoteETag(etag string) string { return `"` + strings.Trim(etag, `"`) + `"` }
 
 // Delete removes key. It needs oss:DeleteObject. Deleting a key that does
 // not exist succeeds, as in OSS.
@@ -130,6 +161,8 @@ func objectError(err error) error {
 			return fmt.Errorf("%w: oss 404 %s (request id %s)", ErrNotFound, se.Code, se.RequestID)
 		case http.StatusForbidden:
 			return fmt.Errorf("%w: %w: oss 403 %s (request id %s)", ErrDenied, ErrUnavailable, se.Code, se.RequestID)
+		case http.StatusPreconditionFailed:
+			return fmt.Errorf("%w: oss 412 %s (request id %s)", ErrChanged, se.Code, se.RequestID)
 		}
 	}
 	return classify(err)

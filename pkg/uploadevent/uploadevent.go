@@ -15,12 +15,18 @@
 //   - an object tagged rejected (REJECTED_UPLOADS=tag) is reported
 //     rejected with the tag's reason and not judged again, so a later
 //     change of ALLOWED_CONTENT_TYPES cannot turn it "accepted";
+//   - an object quarantined (REJECTED_UPLOADS=quarantine, the default: the
+//     callback route, or an earlier attempt, rejected and moved it) is
+//     judged again from its quarantined copy: the same verdict and reason;
 //   - an object that is gone (REJECTED_UPLOADS=delete: the callback
 //     route, or an earlier attempt, rejected and deleted it) is reported
 //     rejected with reason object_gone and the event's size, ETag and type:
 //     it is not available, and never will be under this ETag;
-//   - an event whose ETag is no longer the object's (overwritten since)
-//     is skipped: the newer version has its own event.
+//   - the event's version is the only one read, judged and acted on: the
+//     ranged GET carries If-Match with the event's ETag, and the action is
+//     conditional on it (pkg/inspect), so an event whose ETag is no longer
+//     the object's (overwritten since) is skipped before anything is
+//     judged, and a newer version is never touched or reported by it.
 //
 // What is not the broker's is skipped without error (FC must not retry
 // it): another bucket, a key outside UPLOAD_PREFIX, the webhooks folder
@@ -171,20 +177,33 @@ func (h *Handler) one(ctx context.Context, rec *events.OssEventRecord) (Outcome,
 		maxSize = h.cfg.MaxMultipartSize
 	}
 
-	r, err := h.verdict(ctx, bucket, key, maxSize)
+	r, err := h.verdict(ctx, bucket, key, etag, maxSize)
+	if errors.Is(err, storage.ErrNotFound) && etag != "" && h.cfg.Inspector.Action() == inspect.Quarantine {
+		// Gone from the prefix: quarantined by the path that rejected it
+		// (the same verdict again), or overwritten and its successor
+		// rejected (then it is not in the quarantine: skipped below).
+		r, err = h.cfg.Inspector.Quarantined(ctx, inspect.Request{Bucket: bucket, Key: key, ETag: etag, MaxSize: maxSize})
+		if errors.Is(err, storage.ErrNotFound) {
+			return h.skip(ctx, key, "gone since the event, and not in the quarantine"), nil
+		}
+	}
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		r = inspect.Receipt{Bucket: bucket, Key: key, ETag: etag, Verdict: inspect.Rejected, Reason: ReasonGone, Action: "deleted"}
+	case errors.Is(err, storage.ErrChanged):
+		return h.skip(ctx, key, "overwritten since the event (another ETag)"), nil
+	case errors.Is(err, storage.ErrNotFound) && h.cfg.Inspector.Action() == inspect.Delete:
+		r = inspect.Receipt{Bucket: bucket, Key: key, ETag: etag, Verdict: inspect.Rejected, Reason: ReasonGone, Action: inspect.ActionDeleted}
 		if obj.Size != nil {
 			r.Size = int64(*obj.Size)
 		}
 		if obj.ObjectMeta != nil {
 			r.DeclaredType = str(obj.ObjectMeta.MimeType)
 		}
+	case errors.Is(err, storage.ErrNotFound):
+		return h.skip(ctx, key, "gone since the event"), nil
 	case err != nil:
 		return Outcome{Key: key}, fmt.Errorf("inspect %q: %w", key, err)
-	case etag != "" && !strings.EqualFold(r.ETag, etag):
-		return h.skip(ctx, key, "overwritten since the event (another ETag)"), nil
+	case r.Verdict == inspect.Rejected && r.Action == inspect.ActionOverwritten:
+		return h.skip(ctx, key, "overwritten while its rejection was carried out (another ETag)"), nil
 	}
 	r.ETag = etag // the event's spelling, so every path names the version alike
 	h.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "upload inspected",
@@ -206,24 +225,24 @@ func (h *Handler) one(ctx context.Context, rec *events.OssEventRecord) (Outcome,
 // verdict inspects the object, unless it already carries a rejection tag:
 // then the tag's verdict stands (and the object is only read, for the
 // receipt's fields).
-func (h *Handler) verdict(ctx context.Context, bucket, key string, maxSize int64) (inspect.Receipt, error) {
+func (h *Handler) verdict(ctx context.Context, bucket, key, etag string, maxSize int64) (inspect.Receipt, error) {
 	if h.cfg.Inspector.Action() == inspect.Tag {
 		tags, err := h.cfg.Store.Tags(ctx, key)
 		if err != nil {
 			return inspect.Receipt{}, err
 		}
 		if tags[inspect.TagVerdict] == inspect.Rejected {
-			st, err := h.cfg.Store.ReadStart(ctx, key, inspect.ReadBytes)
+			st, err := h.cfg.Store.ReadStart(ctx, key, inspect.ReadBytes, etag)
 			if err != nil {
 				return inspect.Receipt{}, err
 			}
-			detected, _ := inspect.Judge(mediatype.Allowlist{}, st.ContentType, st.Bytes, st.Size, 0, maxSize)
+			detected, _ := inspect.Judge(mediatype.Allowlist{}, key, st.ContentType, st.Bytes, st.Size, 0, maxSize)
 			return inspect.Receipt{Bucket: bucket, Key: key, Size: st.Size, ETag: st.ETag, CRC64: st.CRC64,
 				DeclaredType: st.ContentType, DetectedType: detected, Verdict: inspect.Rejected,
 				Reason: tags[inspect.TagReason], Action: "tagged", Metadata: st.Metadata}, nil
 		}
 	}
-	return h.cfg.Inspector.Inspect(ctx, inspect.Request{Bucket: bucket, Key: key, MaxSize: maxSize})
+	return h.cfg.Inspector.Inspect(ctx, inspect.Request{Bucket: bucket, Key: key, MaxSize: maxSize, ETag: etag})
 }
 
 // EventName is the eventName an event record carries for the trigger

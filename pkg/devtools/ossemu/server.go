@@ -250,6 +250,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, reqID, e)
 		return
 	}
+	if op.source != "" {
+		if e := s.authorize(who, "oss:GetObject", op.source); e != nil {
+			s.writeError(w, r, reqID, e)
+			return
+		}
+	}
 	if e := op.run(w, r, reqID); e != nil {
 		s.writeError(w, r, reqID, e)
 	}
@@ -259,6 +265,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type operation struct {
 	action, resource string
 	run              func(w http.ResponseWriter, r *http.Request, reqID string) *ossError
+	source           string // CopyObject: the source object's ARN, which needs oss:GetObject
 }
 
 // unsupported subresources are refused rather than mistaken for plain
@@ -280,11 +287,11 @@ func (s *Server) route(r *http.Request, t target) (operation, *ossError) {
 		case r.Method == http.MethodGet && q.Has("uploads"):
 			return operation{"oss:ListMultipartUploads", s.bucketARN(b), func(w http.ResponseWriter, r *http.Request, id string) *ossError {
 				return s.listUploads(w, r, b)
-			}}, nil
+			}, ""}, nil
 		case r.Method == http.MethodGet:
 			return operation{"oss:ListObjects", s.bucketARN(b), func(w http.ResponseWriter, r *http.Request, id string) *ossError {
 				return s.listObjects(w, r, b)
-			}}, nil
+			}, ""}, nil
 		}
 		return operation{}, errMethodNotAllowed()
 	}
@@ -294,7 +301,7 @@ func (s *Server) route(r *http.Request, t target) (operation, *ossError) {
 	arn := s.objectARN(b, k)
 	upID := q.Get("uploadId")
 	op := func(action string, f func(w http.ResponseWriter, r *http.Request, reqID string) *ossError) (operation, *ossError) {
-		return operation{action, arn, f}, nil
+		return operation{action, arn, f, ""}, nil
 	}
 	if q.Has("tagging") {
 		switch r.Method {
@@ -315,8 +322,14 @@ func (s *Server) route(r *http.Request, t target) (operation, *ossError) {
 	}
 	switch r.Method {
 	case http.MethodPut:
-		if r.Header.Get("x-oss-copy-source") != "" {
-			return operation{}, errNotImplemented()
+		if v := r.Header.Get("x-oss-copy-source"); v != "" {
+			sb, sk, e := copySource(v)
+			if e != nil {
+				return operation{}, e
+			}
+			return operation{"oss:PutObject", arn, func(w http.ResponseWriter, r *http.Request, reqID string) *ossError {
+				return s.copyObject(w, r, b, k, sb, sk, reqID)
+			}, s.objectARN(sb, sk)}, nil
 		}
 		if q.Has("uploadId") || q.Has("partNumber") {
 			return op("oss:PutObject", func(w http.ResponseWriter, r *http.Request, _ string) *ossError {
