@@ -53,6 +53,19 @@
 //     refused, never normalized), hide a "."/".." segment behind invisible characters, make two
 //     keys one through invalid UTF-8 or lone surrogate escapes (refused, never turned into U+FFFD),
 //     or turn a claim value into a path (see Key rules)
+//   - an uploader whose file is rejected, or who overwrites a key while its older version is judged,
+//     can: have the rejected version quarantined (REJECTED_UPLOADS=quarantine, the default: moved
+//     to ossbroker-quarantine/, outside every prefix, expired by the printed lifecycle rule),
+//     deleted (delete) or tagged (tag; presign-get then refuses it). Cannot: have a file destroyed
+//     by default, get active content (HTML, SVG, XML, JavaScript, executables, scripts) accepted
+//     under another type or under a wildcard of ALLOWED_CONTENT_TYPES, read or write the
+//     quarantine, or make a stale or repeated verdict act on a newer version: every read is
+//     If-Match on the judged ETag and the quarantine copy is conditional at OSS
+//     (x-oss-copy-source-if-match). OSS offers no conditional delete or tagging: those follow a
+//     HEAD that finds the judged ETag current, and a version written between the two (one request
+//     to OSS: 0.2 ms against the local OSS server, BenchmarkActWindow in pkg/inspect) is deleted
+//     (delete, and quarantine's delete after the copy) or tagged in its place: the one way left for
+//     a rejection to reach another version
 //   - a captured webhook delivery can: replay it, with any unsigned header (Content-Type,
 //     X-GitHub-Delivery, ...) changed: a no-op answered as a redelivery (200, nothing written); a
 //     GitHub one at any time, a Standard Webhooks or Stripe one within WEBHOOK_TOLERANCE; store it

@@ -71,9 +71,12 @@
 //     <PUBLIC_BASE_URL>/v1/callbacks/oss, and every upload is inspected (see Upload callbacks and
 //     inspection); -print-ram-policy then adds oss:GetObject and the verdict's action on the
 //     prefix. Unset: nothing of this runs
-//   - REJECTED_UPLOADS (default "delete"): what happens to an upload whose content does not match
-//     its declared type: "delete" it, or "tag" it (ossbroker-verdict=rejected,
-//     ossbroker-reason=<code>) to keep evidence
+//   - REJECTED_UPLOADS (default "quarantine"): what happens to a rejected upload (active content
+//     not declared and allowed as exactly its type, or a type outside ALLOWED_CONTENT_TYPES; see
+//     package inspect): "quarantine" moves it to ossbroker-quarantine/, outside the upload prefix
+//     (which must not cover that folder), where -print-bucket-lifecycle's rule expires it after
+//     30 days; "delete" destroys it (opt-in); "tag" keeps it in place, tagged
+//     ossbroker-verdict=rejected and ossbroker-reason=<code>, and presign-get refuses it
 //   - NOTIFICATION_URL, NOTIFICATION_SECRET (default none; both or neither): the application's
 //     endpoint (http(s)://, no userinfo) and its Standard Webhooks secret (whsec_ + base64 of 24-64
 //     random bytes). Every verdict is POSTed there, signed (package notify; the OSS-triggered
