@@ -53,7 +53,7 @@
 //     refused, never normalized), hide a "."/".." segment behind invisible characters, make two
 //     keys one through invalid UTF-8 or lone surrogate escapes (refused, never turned into U+FFFD),
 //     or turn a claim value into a path (see Key rules)
-//   - an uploader whose file is rejected, or who overwrites a key while its older version is judged,
+//   - an uploader whose file is rejected, or who overwrites a key while an older version is judged,
 //     can: have the rejected version quarantined (REJECTED_UPLOADS=quarantine, the default: moved
 //     to ossbroker-quarantine/, outside every prefix, expired by the printed lifecycle rule),
 //     deleted (delete) or tagged (tag; presign-get then refuses it). Cannot: have a file destroyed
