@@ -155,7 +155,8 @@ func TestPrintRAMPolicyCallbacks(t *testing.T) {
 // answers a verdict the other path carried out) beside DeleteObject on the
 // prefix; the upload statements never reach the quarantine.
 func TestPrintRAMPolicyQuarantine(t *testing.T) {
-	vars := map[string]string{"JWT_HS256_SECRET": testSecret, "UPLOAD_PREFIX": "users/{sub}/", "PUBLIC_BASE_URL": "https://up.example.com"}
+	vars := map[string]string{"JWT_HS256_SECRET": testSecret, "OSS_BUCKET": "examplebucket", "UPLOAD_PREFIX": "users/{sub}/",
+		"PUBLIC_BASE_URL": "https://up.example.com"}
 	var out, errOut bytes.Buffer
 	if code := printOSSConfig(&out, &errOut, loader(vars), true, false); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
