@@ -222,7 +222,7 @@ func TestCorpus(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("allowlist %q: %d files (%d good, %d active), %d uploads judged: %d good files rejected, %d active files accepted, %d benign disagreements accepted and reported",
+		t.Logf("allowlist %q: %d files (%d good, %d active), %d uploads judged: %d uploads of good files rejected, %d uploads of active files accepted, %d benign disagreements accepted and reported",
 			list, len(files), good, active, judged, goodRejected, activeAccepted, disagreements)
 	}
 }

@@ -250,7 +250,7 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
     await page.screenshot({ path: join(outDir, 'multipart-and-form.png'), fullPage: true });
   });
 
-  await t.test('receipts: a real PNG is accepted, HTML disguised as a PNG is rejected and deleted', async () => {
+  await t.test('receipts: a real PNG is accepted, HTML disguised as a PNG is rejected and quarantined', async () => {
     await page.check('#mode-put');
     await page.setInputFiles('#files', [goodFile, disguisedFile]);
     await page.click('#upload');
@@ -272,7 +272,7 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
     assert.equal(badReceipt.reason, 'content_type_mismatch');
     assert.equal(badReceipt.declaredType, 'image/png');
     assert.equal(badReceipt.detectedType, 'text/html');
-    assert.equal(badReceipt.action, 'deleted');
+    assert.equal(badReceipt.action, 'quarantined');
     assert.match(await bad.locator('.upload-receipt').textContent(), /^Rejected \(content_type_mismatch\): the content is text\/html/);
     result.refused.push(badReceipt.key);
     await page.screenshot({ path: join(outDir, 'receipts.png'), fullPage: true });
