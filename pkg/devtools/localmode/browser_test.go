@@ -197,10 +197,23 @@ func TestBrowser(t *testing.T) {
 	}
 	var keys []string
 	noteKey := regexp.MustCompile(`^exampledir/webhooks/uploads/upl_[0-9a-f]{64}\.json$`)
+	quarantined := 0
 	for _, o := range list.Contents {
-		if k := oss.ToString(o.Key); !noteKey.MatchString(k) {
+		k := oss.ToString(o.Key)
+		switch {
+		case noteKey.MatchString(k):
+		case strings.HasPrefix(k, inspect.QuarantineFolder):
+			// A refused upload, moved out of the prefix (never deleted).
+			if !slices.ContainsFunc(result.Refused, func(r string) bool { return strings.HasSuffix(k, "/"+r) }) {
+				t.Errorf("%s is in the quarantine, but no upload was refused under that key", k)
+			}
+			quarantined++
+		default:
 			keys = append(keys, k)
 		}
+	}
+	if quarantined != 1 {
+		t.Errorf("%d objects in the quarantine, want 1 (the disguised PNG; the other refusals stored nothing)", quarantined)
 	}
 	slices.Sort(keys)
 	slices.Sort(wantKeys)
