@@ -18,10 +18,12 @@ NPM_DIRS    := .ci pkg/devtools/localmode/webtest pkg/devtools/localmode/webtest
 NPM_MODULES := $(addsuffix /node_modules/.package-lock.json,$(NPM_DIRS))
 
 ## test: every Go test (unit, integration over loopback, compiled-binary FC runtime test, and the
-## real-browser tests: the demo page, Uppy 6 and 5, the README's snippets). Where Node is installed it first
+## real-browser tests: the demo page, Uppy 6 and 5, the README's snippets), with progress: each package's
+## ok/FAIL line as it finishes, and on stderr what is still running (pkg/devtools/testprogress). Where Node is installed it first
 ## installs the pinned npm modules of those tests itself (npm ci), so only Chromium is left to install.
 test: $(NPM_MODULES)
-	$(GO) test -race -count=1 ./...
+	@echo "go test -race -count=1 ./... (about 3 minutes on 2 cores; each package's result as it finishes):"
+	@bash -o pipefail -c '$(GO) test -race -count=1 -json ./... 2>&1 | $(GO) run ./pkg/devtools/testprogress'
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo; \
 	  echo "!!! SKIPPED: the real-browser tests (TestBrowser, TestUppy, TestReadmeSnippets in pkg/devtools/localmode)"; \
