@@ -42,6 +42,12 @@ test: $(NPM_MODULES)
 	  echo "!!! .ci/run installs them and turns this skip into a failure (OSSBROKER_REQUIRE_KOTLIN=1)."; \
 	  echo; \
 	fi
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo; \
+	  echo "!!! SKIPPED: the FC-shaped run (TestShortRun in pkg/devtools/perf/fcshape) did not run: creating"; \
+	  echo "!!! cgroups needs root (and cgroup v1 cpu, cpuacct, memory or v2 cpu, memory). Run it as root, or make fcperf."; \
+	  echo; \
+	fi
 	@if [ ! -x .ci/node_modules/.bin/s ]; then \
 	  echo; \
 	  echo "!!! SKIPPED: the offline s deploy test (TestDeployOffline in pkg/devtools/deploycheck) did not run: it needs"; \
