@@ -75,6 +75,12 @@ func TestBrowser(t *testing.T) {
 	resume := make([]byte, 72<<20)
 	rand.Read(resume)
 	extra := map[string][]byte{"random-64MiB.bin": huge, "form.txt": formText, "too-big.bin": tooBig, "resume-72MiB.bin": resume}
+	// A 40 MiB multipart upload through a network drop, one cancelled, and
+	// a file dropped on the page.
+	for name, size := range map[string]int{"offline-40MiB.bin": 40 << 20, "cancel-40MiB.bin": 40 << 20, "dropped.bin": 1 << 20} {
+		extra[name] = make([]byte, size)
+		rand.Read(extra[name])
+	}
 	for name, body := range extra {
 		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
 			t.Fatal(err)
@@ -97,6 +103,8 @@ func TestBrowser(t *testing.T) {
 	want["random-64MiB.bin"], wantType["random-64MiB.bin"] = huge, "application/octet-stream"
 	want["form.txt"], wantType["form.txt"] = extra["form.txt"], "text/plain"
 	want["resume-72MiB.bin"], wantType["resume-72MiB.bin"] = resume, "application/octet-stream"
+	want["offline-40MiB.bin"], wantType["offline-40MiB.bin"] = extra["offline-40MiB.bin"], "application/octet-stream"
+	want["dropped.bin"], wantType["dropped.bin"] = extra["dropped.bin"], "application/octet-stream"
 
 	const ownerID, ownerSecret = "LTAI5tOwnerBrowserTest", "OwnerSecretForBrowserTest0"
 	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
@@ -120,7 +128,9 @@ func TestBrowser(t *testing.T) {
 		"OUT_DIR="+outDir, "RESULT_FILE="+resultFile, "CHROMIUM="+chromiumPath,
 		"MULTIPART_FILE="+filepath.Join(dir, "random-64MiB.bin"), "FORM_FILE="+filepath.Join(dir, "form.txt"),
 		"FORM_BIG_FILE="+filepath.Join(dir, "too-big.bin"),
-		"GOOD_FILE="+filepath.Join(dir, "photo.png"), "DISGUISED_FILE="+filepath.Join(dir, "disguised.png"), "RESUME_FILE="+filepath.Join(dir, "resume-72MiB.bin"))
+		"GOOD_FILE="+filepath.Join(dir, "photo.png"), "DISGUISED_FILE="+filepath.Join(dir, "disguised.png"), "RESUME_FILE="+filepath.Join(dir, "resume-72MiB.bin"),
+		"OFFLINE_FILE="+filepath.Join(dir, "offline-40MiB.bin"), "CANCEL_FILE="+filepath.Join(dir, "cancel-40MiB.bin"),
+		"DROP_FILE="+filepath.Join(dir, "dropped.bin"))
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	t.Logf("node --test browser.test.mjs (%s):\n%s", time.Since(start).Round(time.Millisecond), out)
@@ -132,8 +142,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the browser test wrote no result: %v", err)
 	}
 	var result struct {
-		Uploads map[string]string
-		Refused []string
+		Uploads   map[string]string
+		Refused   []string
+		Cancelled []string
 	}
 	if err := json.Unmarshal(raw, &result); err != nil {
 		t.Fatal(err)
@@ -165,7 +176,21 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("%s: Content-Type %q, want %q", key, ct, wantType[name])
 		}
 	}
-	for _, key := range result.Refused {
+	// A cancelled multipart upload is gone from the bucket: its abort
+	// reached the broker, so OSS lists no upload in progress for the key.
+	if len(result.Cancelled) == 0 {
+		t.Error("the page reported no cancelled upload")
+	}
+	for _, key := range result.Cancelled {
+		list, err := client.ListMultipartUploads(ctx, &oss.ListMultipartUploadsRequest{Bucket: oss.Ptr(testBucket), Prefix: oss.Ptr(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range list.Uploads {
+			t.Errorf("cancelled %s: multipart upload %s is still in the bucket", key, oss.ToString(u.UploadId))
+		}
+	}
+	for _, key := range append(result.Refused, result.Cancelled...) {
 		_, err := client.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(testBucket), Key: oss.Ptr(key)})
 		var se *oss.ServiceError
 		if !errors.As(err, &se) || se.StatusCode != 404 {

@@ -33,27 +33,70 @@ fetch('/dev/token', { cache: 'no-store' })
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
+  if (start(Array.from(filesInput.files))) filesInput.value = '';
+});
+
+// Drag and drop: files dropped anywhere on the drop zone upload as if picked.
+const drop = document.getElementById('drop');
+for (const type of ['dragenter', 'dragover']) {
+  drop.addEventListener(type, (event) => {
+    event.preventDefault();
+    drop.classList.add('drop-over');
+  });
+}
+drop.addEventListener('dragleave', () => drop.classList.remove('drop-over'));
+drop.addEventListener('drop', (event) => {
+  event.preventDefault();
+  drop.classList.remove('drop-over');
+  start(Array.from(event.dataTransfer.files));
+});
+
+// start queues files with the form's settings; false when the form is not
+// ready (no token, no files), saying why.
+function start(files) {
   const token = tokenInput.value.trim();
-  const files = Array.from(filesInput.files);
   const problem = !token ? 'Enter a bearer token.' : files.length === 0 ? 'Choose one or more files.' : '';
   formError.hidden = !problem;
   formError.textContent = problem;
-  if (problem) return;
+  if (problem) return false;
   const folder = folderInput.value.trim();
   const overwrite = overwriteInput.checked;
   const maxBytes = maxBytesInput.value.trim() === '' ? undefined : Number(maxBytesInput.value);
+  const post = modePost.checked;
   for (const file of files) {
     const key = folder + file.name;
-    if (modePost.checked) {
-      uploadForm(file, key, token, overwrite, maxBytes, addRow(file));
-    } else if (file.size > MULTIPART_THRESHOLD) {
-      uploadMultipart(file, key, token, overwrite, addRow(file));
-    } else {
-      upload(file, key, token, overwrite, addRow(file));
-    }
+    const row = addRow(file);
+    const run = () => {
+      row.controller = new AbortController();
+      if (post) return uploadForm(file, key, token, overwrite, maxBytes, row);
+      if (file.size > MULTIPART_THRESHOLD) return uploadMultipart(file, key, token, overwrite, row);
+      return upload(file, key, token, overwrite, row);
+    };
+    row.run = () => enqueue(row, run);
+    row.run();
   }
-  filesInput.value = '';
-});
+  return true;
+}
+
+// The queue: ACTIVE_FILES files upload at a time, the rest wait their turn.
+const ACTIVE_FILES = 2;
+const waiting = [];
+let active = 0;
+function enqueue(row, run) {
+  row.state('queued', `Waiting: ${ACTIVE_FILES} files upload at a time.`);
+  waiting.push({ row, run });
+  pump();
+}
+function pump() {
+  while (active < ACTIVE_FILES && waiting.length > 0) {
+    const { run } = waiting.shift();
+    active++;
+    Promise.resolve().then(run).catch(() => {}).finally(() => {
+      active--;
+      pump();
+    });
+  }
+}
 
 // addRow shows one file: name, size, progress bar, status.
 function addRow(file) {
@@ -75,10 +118,19 @@ function addRow(file) {
   status.setAttribute('role', 'status');
   const receiptLine = el('p', 'upload-receipt');
   receiptLine.hidden = true;
-  li.append(head, bar, status, receiptLine);
+  const actions = el('div', 'upload-actions');
+  const cancel = el('button', 'upload-cancel', 'Cancel');
+  cancel.type = 'button';
+  const retry = el('button', 'upload-retry', 'Retry');
+  retry.type = 'button';
+  retry.hidden = true;
+  actions.append(cancel, retry);
+  li.append(head, bar, status, receiptLine, actions);
   list.append(li);
-  return {
+  const row = {
     el: li,
+    controller: new AbortController(),
+    run: null,
     progress(p) {
       progress.value = p;
       pct.textContent = `${p}%`;
@@ -86,6 +138,9 @@ function addRow(file) {
     state(state, text) {
       li.dataset.state = state;
       status.textContent = text;
+      const over = state === 'done' || state === 'error' || state === 'cancelled';
+      cancel.hidden = over;
+      retry.hidden = !(state === 'error' && row.resumable);
     },
     done(key, etag) {
       this.progress(100);
@@ -115,6 +170,21 @@ function addRow(file) {
       }
     },
   };
+  cancel.addEventListener('click', () => {
+    const queued = waiting.findIndex((w) => w.row === row);
+    if (queued >= 0) {
+      waiting.splice(queued, 1);
+      row.state('cancelled', 'Cancelled before it started: nothing was sent.');
+      return;
+    }
+    row.controller.abort();
+  });
+  retry.addEventListener('click', () => {
+    li.dataset.error = '';
+    row.resumable = false;
+    row.run();
+  });
+  return row;
 }
 
 // finish shows what OSS answered a stored upload: with upload callbacks on
@@ -140,48 +210,29 @@ async function upload(file, key, token, overwrite, row) {
   const contentType = file.type || 'application/octet-stream';
   let presigned;
   try {
-    const res = await fetch('/v1/presign', {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      // contentLength pins the size: the URL then takes exactly this file.
-      body: JSON.stringify({ key, contentType, contentLength: file.size, overwrite }),
-    });
-    const body = await res.json().catch(() => null);
-    if (!res.ok) {
-      const e = body && body.error;
-      row.fail(e ? `Broker said ${res.status} ${e.code}: ${e.message}` : `Broker said ${res.status} ${res.statusText}`);
-      return;
-    }
-    presigned = body;
+    // contentLength pins the size: the URL then takes exactly this file.
+    presigned = await retried(row, 'the presign request', () =>
+      broker('/v1/presign', token, { key, contentType, contentLength: file.size, overwrite }, row.controller.signal));
   } catch (err) {
-    row.fail(`Could not reach the broker: ${err.message}`);
+    if (err.name === 'AbortError') row.state('cancelled', 'Cancelled: nothing was sent.');
+    else row.fail(err.message);
     return;
   }
 
   row.state('uploading', `Uploading to ${new URL(presigned.url).origin}…`);
-  const xhr = new XMLHttpRequest();
-  xhr.open(presigned.method, presigned.url);
-  // Exactly the returned headers: they are signed. Content-Length is the
-  // one a browser refuses to set by hand; it sets it from the body.
-  for (const [name, value] of Object.entries(presigned.headers)) {
-    if (name.toLowerCase() !== 'content-length') xhr.setRequestHeader(name, value);
+  try {
+    // Exactly the returned headers: they are signed (send skips only
+    // Content-Length, which the browser sets from the body). The bar stops
+    // at 99% until OSS has answered: 100% means stored.
+    const r = await sendRetried(row, 'the file', presigned.method, presigned.url, presigned.headers, file, (n, total) => {
+      if (total > 0) row.progress(Math.min(99, Math.floor((n / total) * 100)));
+    });
+    if (r.status >= 200 && r.status < 300) finish(row, presigned.key, r);
+    else row.fail(`OSS said ${r.status} ${ossError(r.text)}`);
+  } catch (err) {
+    if (err.name === 'AbortError') row.state('cancelled', 'Cancelled: the upload was stopped before OSS stored it.');
+    else row.fail(err.message);
   }
-  // The bar stops at 99% until OSS has answered: 100% means stored.
-  xhr.upload.addEventListener('progress', (e) => {
-    if (e.lengthComputable && e.total > 0) row.progress(Math.min(99, Math.floor((e.loaded / e.total) * 100)));
-  });
-  xhr.addEventListener('load', () => {
-    if (xhr.status >= 200 && xhr.status < 300) {
-      finish(row, presigned.key, { status: xhr.status, text: xhr.responseText, etag: (xhr.getResponseHeader('ETag') || '').replaceAll('"', '') });
-    } else {
-      row.fail(`OSS said ${xhr.status} ${ossError(xhr.responseText)}`);
-    }
-  });
-  xhr.addEventListener('error', () => {
-    row.fail('Upload failed: the browser got no response (blocked by CORS, or the OSS server is unreachable).');
-  });
-  xhr.addEventListener('abort', () => row.fail('Upload aborted.'));
-  xhr.send(file);
 }
 
 // Files over MULTIPART_THRESHOLD go as a multipart upload: the broker
@@ -193,16 +244,17 @@ const PARTS_PER_BATCH = 100;
 
 // broker POSTs JSON to a broker route and returns the JSON answer (null for
 // 204), or throws an Error that reads like the single-PUT path's messages.
-async function broker(path, token, body) {
+async function broker(path, token, body, signal) {
   let res;
   try {
     res = await fetch(path, {
-      method: 'POST',
+      method: 'POST', signal,
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });
   } catch (err) {
-    throw new Error(`Could not reach the broker: ${err.message}`);
+    if (err.name === 'AbortError') throw err;
+    throw networkError(`Could not reach the broker (${offline() ? 'the browser is offline' : err.message})`);
   }
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
@@ -215,9 +267,14 @@ async function broker(path, token, body) {
 // send is one XHR (fetch has no upload progress): resolves with the status,
 // the ETag without quotes and the body text; rejects when the browser got
 // no answer (CORS, network).
-function send(method, url, headers, body, onProgress) {
+function send(method, url, headers, body, onProgress, signal) {
   return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) {
+      reject(new DOMException('Upload cancelled.', 'AbortError'));
+      return;
+    }
     const xhr = new XMLHttpRequest();
+    if (signal) signal.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.open(method, url);
     for (const [name, value] of Object.entries(headers || {})) {
       if (name.toLowerCase() !== 'content-length') xhr.setRequestHeader(name, value);
@@ -228,9 +285,84 @@ function send(method, url, headers, body, onProgress) {
     xhr.addEventListener('load', () => resolve({
       status: xhr.status, etag: (xhr.getResponseHeader('ETag') || '').replaceAll('"', ''), text: xhr.responseText,
     }));
-    xhr.addEventListener('error', () => reject(new Error('Upload failed: the browser got no response (blocked by CORS, or the OSS server is unreachable).')));
-    xhr.addEventListener('abort', () => reject(new Error('Upload aborted.')));
+    xhr.addEventListener('error', () => reject(networkError(offline()
+      ? 'The browser is offline'
+      : `No answer from ${new URL(url).origin}: the network dropped, the server is down, or the bucket CORS rule does not list this origin (the browser console says which)`)));
+    xhr.addEventListener('abort', () => reject(new DOMException('Upload cancelled.', 'AbortError')));
     xhr.send(body);
+  });
+}
+
+// A network error: the request got no answer at all (offline, connection
+// reset, DNS, CORS). These, and OSS's 5xx, are worth retrying.
+function networkError(message) {
+  const e = new Error(message);
+  e.network = true;
+  return e;
+}
+const offline = () => navigator.onLine === false;
+
+// RETRIES attempts after the first, waiting RETRY_BASE_MS, doubling, up to
+// RETRY_MAX_MS (plus jitter); while the browser says it is offline the wait
+// lasts until it is back online and does not count as an attempt.
+const RETRIES = 6;
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 8000;
+
+// retried runs attempt until it succeeds, fails for good (not a network
+// error, nor a 5xx answer), runs out of attempts or is cancelled. what
+// names the request in the row's status.
+async function retried(row, what, attempt) {
+  const signal = row.controller.signal;
+  for (let n = 0; ; n++) {
+    let problem;
+    try {
+      const r = await attempt();
+      if (!(r && r.status >= 500)) return r;
+      if (n >= RETRIES) return r;
+      problem = `OSS said ${r.status}`;
+    } catch (err) {
+      if (!err.network || n >= RETRIES || signal.aborted) throw err;
+      problem = err.message;
+    }
+    row.el.dataset.retries = String(Number(row.el.dataset.retries || 0) + 1);
+    if (offline()) {
+      row.state('retrying', `${problem}: waiting to be back online to resend ${what}…`);
+      await untilOnline(signal);
+      n--;
+      continue;
+    }
+    const wait = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** n) * (0.75 + Math.random() / 2);
+    row.state('retrying', `${problem}. Resending ${what} in ${(wait / 1000).toFixed(1)} s (attempt ${n + 2} of ${RETRIES + 1})…`);
+    await pause(wait, signal);
+  }
+}
+
+// sendRetried is send, retried (see retried).
+function sendRetried(row, what, method, url, headers, body, onProgress) {
+  return retried(row, what, () => send(method, url, headers, body, onProgress, row.controller.signal));
+}
+
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(new DOMException('Upload cancelled.', 'AbortError'));
+    }, { once: true });
+  });
+}
+
+function untilOnline(signal) {
+  return new Promise((resolve, reject) => {
+    if (!offline()) return resolve();
+    const back = () => resolve();
+    window.addEventListener('online', back, { once: true });
+    setTimeout(back, RETRY_MAX_MS); // look again, should the event not come
+    signal.addEventListener('abort', () => {
+      window.removeEventListener('online', back);
+      reject(new DOMException('Upload cancelled.', 'AbortError'));
+    }, { once: true });
   });
 }
 
@@ -249,7 +381,8 @@ async function resumable(file, key, token) {
   try {
     const listed = await broker('/v1/multipart/list', token, { handle: kept.handle });
     return { ...kept, done: listed.parts };
-  } catch {
+  } catch (err) {
+    if (err.network) throw err; // unknown, not gone: keep it
     localStorage.removeItem(resumeKey(file, key));
     return null;
   }
@@ -257,14 +390,25 @@ async function resumable(file, key, token) {
 
 async function uploadMultipart(file, key, token, overwrite, row) {
   const contentType = file.type || 'application/octet-stream';
+  const signal = row.controller.signal;
+  const call = (what, path, body) => retried(row, what, () => broker(path, token, body, signal));
   row.state('presigning', 'Starting a multipart upload…');
-  let mp = await resumable(file, key, token);
+  let mp;
+  try {
+    mp = await retried(row, 'the list of stored parts', () => resumable(file, key, token));
+  } catch (err) {
+    row.resumable = Boolean(err.network);
+    if (err.name === 'AbortError') row.state('cancelled', 'Cancelled: the parts already stored are kept for a retry.');
+    else row.fail(err.message);
+    return;
+  }
   if (!mp) {
     try {
       // size lets the broker pick the part size and pin each part's length.
-      mp = await broker('/v1/multipart', token, { key, contentType, size: file.size, overwrite });
+      mp = await call('the start of the upload', '/v1/multipart', { key, contentType, size: file.size, overwrite });
     } catch (err) {
-      row.fail(err.message);
+      if (err.name === 'AbortError') row.state('cancelled', 'Cancelled before the upload started: nothing was stored.');
+      else row.fail(err.message);
       return;
     }
     mp = { handle: mp.handle, partSize: mp.partSize, partCount: mp.partCount, done: [] };
@@ -288,7 +432,7 @@ async function uploadMultipart(file, key, token, overwrite, row) {
   try {
     for (let first = 0; first < missing.length; first += PARTS_PER_BATCH) {
       const numbers = missing.slice(first, first + PARTS_PER_BATCH);
-      const signed = await broker('/v1/multipart/parts', token, { handle: mp.handle, partNumbers: numbers });
+      const signed = await call('the part request', '/v1/multipart/parts', { handle: mp.handle, partNumbers: numbers });
       if (first === 0) {
         const resumed = mp.done.length ? `resuming: ${mp.done.length} of ${mp.partCount} parts already stored; ` : '';
         row.state('uploading', `Uploading ${mp.partCount} parts of ${formatSize(mp.partSize)} (${resumed}to ${new URL(signed.parts[0].url).origin})…`);
@@ -299,31 +443,63 @@ async function uploadMultipart(file, key, token, overwrite, row) {
           const part = signed.parts[next++];
           const start = (part.partNumber - 1) * mp.partSize;
           const blob = file.slice(start, Math.min(start + mp.partSize, file.size));
-          const r = await send(part.method, part.url, part.headers, blob, (n) => {
+          const r = await sendRetried(row, `part ${part.partNumber}`, part.method, part.url, part.headers, blob, (n) => {
             loaded[part.partNumber - 1] = n;
             report();
           });
+          if (row.el.dataset.state === 'retrying' && !offline()) row.state('uploading', `Uploading ${mp.partCount} parts (resumed after a network error)…`);
           if (r.status < 200 || r.status >= 300) throw new Error(`OSS said ${r.status} ${ossError(r.text)} (part ${part.partNumber})`);
           if (!r.etag) throw new Error('OSS sent no ETag: the bucket CORS rule must expose it');
           loaded[part.partNumber - 1] = blob.size;
           report();
           parts.push({ partNumber: part.partNumber, etag: r.etag });
+          row.el.dataset.partsDone = String(parts.length);
         }
       };
       await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, signed.parts.length) }, worker));
     }
     parts.sort((a, b) => a.partNumber - b.partNumber);
     row.state('completing', `Assembling ${parts.length} parts…`);
-    const obj = await broker('/v1/multipart/complete', token, { handle: mp.handle, parts });
+    const obj = await call('the completion', '/v1/multipart/complete', { handle: mp.handle, parts });
     forget();
     if (obj.verdict) row.receipt(obj);
     else row.done(obj.key, obj.etag);
   } catch (err) {
-    row.fail(err.message);
-    // Free the parts already stored; a failed abort changes nothing shown.
+    if (err.network) {
+      // Still offline after every retry: the handle is kept, and Retry (or
+      // picking the file again, even after a reload) resumes where it stopped.
+      row.resumable = true;
+      row.fail(`${err.message}. ${parts.length} of ${mp.partCount} parts are stored; Retry resumes from there.`);
+      return;
+    }
+    // Cancelled, or refused for good: free the parts already stored.
     forget();
-    broker('/v1/multipart/abort', token, { handle: mp.handle }).catch(() => {});
+    const cancelled = err.name === 'AbortError';
+    row.state(cancelled ? 'cancelling' : 'error', cancelled ? 'Cancelling: freeing the parts already stored…' : err.message);
+    if (!cancelled) row.el.dataset.error = err.message;
+    const freed = await abortUpload(mp.handle, token);
+    row.el.dataset.aborted = String(freed);
+    const outcome = freed ? 'the parts already stored were freed'
+      : 'the broker could not be reached to free the parts already stored (the bucket lifecycle rule removes them)';
+    if (cancelled) row.state('cancelled', `Cancelled: ${outcome}.`);
+    else row.state('error', `${err.message} (${outcome})`);
   }
+}
+
+// abortUpload ends a multipart upload at the broker, retried with backoff
+// on network errors and 5xx; true once the broker confirmed it.
+async function abortUpload(handle, token) {
+  for (let n = 0; n <= RETRIES; n++) {
+    try {
+      await broker('/v1/multipart/abort', token, { handle });
+      return true;
+    } catch (err) {
+      if (!err.network && !/said 5\d\d/.test(err.message)) return false;
+      if (offline()) await untilOnline(new AbortController().signal);
+      else await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** n)));
+    }
+  }
+  return false;
 }
 
 // uploadForm posts an OSS PostObject form: the signed fields, then the file
@@ -333,9 +509,10 @@ async function uploadForm(file, key, token, overwrite, maxBytes, row) {
   const contentType = file.type || 'application/octet-stream';
   let form;
   try {
-    form = await broker('/v1/presign-post', token, { key, contentType, overwrite, maxBytes });
+    form = await retried(row, 'the form request', () => broker('/v1/presign-post', token, { key, contentType, overwrite, maxBytes }, row.controller.signal));
   } catch (err) {
-    row.fail(err.message);
+    if (err.name === 'AbortError') row.state('cancelled', 'Cancelled: nothing was sent.');
+    else row.fail(err.message);
     return;
   }
   const data = new FormData();
@@ -343,7 +520,7 @@ async function uploadForm(file, key, token, overwrite, maxBytes, row) {
   data.append('file', file);
   row.state('uploading', `Posting a form to ${new URL(form.url).origin} (at most ${form.maxBytes} bytes)…`);
   try {
-    const r = await send('POST', form.url, {}, data, (n, total) => {
+    const r = await sendRetried(row, 'the form', 'POST', form.url, {}, data, (n, total) => {
       if (total > 0) row.progress(Math.min(99, Math.floor((n / total) * 100)));
     });
     if (r.status >= 200 && r.status < 300) {
@@ -352,7 +529,8 @@ async function uploadForm(file, key, token, overwrite, maxBytes, row) {
       row.fail(`OSS said ${r.status} ${ossError(r.text)}`);
     }
   } catch (err) {
-    row.fail(err.message);
+    if (err.name === 'AbortError') row.state('cancelled', 'Cancelled: the form was stopped before OSS stored it.');
+    else row.fail(err.message);
   }
 }
 

@@ -14,7 +14,7 @@
 // RESULT_FILE (what was stored where, for the Go side), CHROMIUM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -35,6 +35,9 @@ const formBigFile = env('FORM_BIG_FILE');
 const goodFile = env('GOOD_FILE');
 const disguisedFile = env('DISGUISED_FILE');
 const resumeFile = env('RESUME_FILE');
+const offlineFile = env('OFFLINE_FILE');
+const cancelFile = env('CANCEL_FILE');
+const dropFile = env('DROP_FILE');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const LONG = 120_000;
 
@@ -52,7 +55,7 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
     await context.close();
     rmSync(userDataDir, { recursive: true, force: true });
   });
-  const result = { uploads: {}, refused: [] };
+  const result = { uploads: {}, refused: [], cancelled: [] };
 
   const page = await context.newPage();
   const consoleErrors = [];
@@ -329,6 +332,84 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
     assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('ossbroker-multipart:'))), [],
       'the finished upload is still kept');
     result.uploads[name] = folder + name;
+  });
+
+  // row is the row of file name; rowState its data-state.
+  const row = (name) => page.locator(`#uploads li[data-file="${name}"]`);
+
+  await t.test('the network drops for a few seconds mid-upload: parts are retried and the upload completes', async () => {
+    const name = basename(offlineFile);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const network = (offline) => cdp.send('Network.emulateNetworkConditions', {
+      offline, latency: 0, downloadThroughput: -1, uploadThroughput: offline ? -1 : 8 * 1024 * 1024,
+    });
+    await network(false);
+    await page.check('#mode-put');
+    await page.setInputFiles('#files', offlineFile);
+    await page.click('#upload');
+    // Cut the network with parts in flight, keep it down, bring it back.
+    await page.waitForFunction((n) => {
+      const r = document.querySelector(`#uploads li[data-file="${n}"]`);
+      return r && r.querySelector('progress').value >= 30;
+    }, name, { timeout: LONG });
+    await network(true);
+    await page.waitForFunction((n) => document.querySelector(`#uploads li[data-file="${n}"]`).dataset.state === 'retrying', name, { timeout: LONG });
+    const during = await row(name).locator('.upload-status').textContent();
+    await page.waitForTimeout(2000); // the outage: 2 s without a network
+    await network(false);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    const r = await finished(name);
+    const status = await r.locator('.upload-status').textContent();
+    t.diagnostic(`while offline: ${during}; retries: ${await r.getAttribute('data-retries')}; then: ${status}`);
+    assert.equal(await r.getAttribute('data-state'), 'done', `${name}: ${status}`);
+    assert.ok(Number(await r.getAttribute('data-retries')) >= 1, 'nothing was retried');
+    assert.doesNotMatch(during, /CORS/, `the page blamed CORS for being offline: ${during}`);
+    const key = await r.getAttribute('data-key');
+    assert.equal(key, folder + name);
+    result.uploads[name] = key;
+  });
+
+  await t.test('cancel stops a multipart upload and the abort reaches the broker, retried when it fails', async () => {
+    const name = basename(cancelFile);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 8 * 1024 * 1024,
+    });
+    // The first abort request fails on the network; the page must try again.
+    let aborts = 0;
+    await page.route('**/v1/multipart/abort', (route) => (++aborts === 1 ? route.abort('internetdisconnected') : route.continue()));
+    await page.check('#mode-put');
+    await page.setInputFiles('#files', cancelFile);
+    await page.click('#upload');
+    await page.waitForFunction((n) => Number(document.querySelector(`#uploads li[data-file="${n}"]`)?.dataset.partsDone || 0) >= 1, name, { timeout: LONG });
+    await row(name).locator('.upload-cancel').click();
+    await page.waitForFunction((n) => document.querySelector(`#uploads li[data-file="${n}"]`).dataset.state === 'cancelled', name, { timeout: LONG });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.unroute('**/v1/multipart/abort');
+    const status = await row(name).locator('.upload-status').textContent();
+    t.diagnostic(`${name}: ${status} (abort requests: ${aborts})`);
+    assert.equal(await row(name).getAttribute('data-aborted'), 'true', status);
+    assert.ok(aborts >= 2, `the failed abort was not retried (${aborts} requests)`);
+    assert.ok(await row(name).locator('.upload-cancel').isHidden(), 'Cancel still shown after the upload ended');
+    result.cancelled.push(folder + name);
+  });
+
+  await t.test('files dropped on the page upload', async () => {
+    const name = basename(dropFile);
+    const dt = await page.evaluateHandle(({ b64, n }) => {
+      const d = new DataTransfer();
+      d.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], n));
+      return d;
+    }, { b64: readFileSync(dropFile).toString('base64'), n: name });
+    await page.dispatchEvent('#drop', 'dragenter', { dataTransfer: dt });
+    await page.dispatchEvent('#drop', 'dragover', { dataTransfer: dt });
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
+    const r = await finished(name);
+    const status = await r.locator('.upload-status').textContent();
+    assert.equal(await r.getAttribute('data-state'), 'done', `${name}: ${status}`);
+    result.uploads[name] = await r.getAttribute('data-key');
   });
 
   writeFileSync(resultFile, JSON.stringify(result, null, 2));
