@@ -30,15 +30,34 @@ func tracked(t *testing.T) []string {
 // mdName is a cited Markdown file name, with its folders.
 var mdName = regexp.MustCompile(`[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b`)
 
-// sdkDocs are the provider's files the code cites by their path in the
-// fc-runtime-go-sdk module (pkg/devtools/docsamples copies from them).
-var sdkDocs = regexp.MustCompile(`^events/README_[A-Z_]+\.md$`)
+// moduleDirs are the folders of the modules go.mod requires, which a clone
+// gets with go mod download: the code may cite their files (the FC SDK's
+// events/README_*.md samples, mimetype's supported_mimes.md).
+func moduleDirs(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "all").Output()
+	if err != nil {
+		t.Fatalf("go list -m all: %v", err)
+	}
+	return strings.Fields(string(out))
+}
+
+func inModule(dirs []string, name string) bool {
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, name)); err == nil {
+			return true
+		}
+	}
+	return false
+}
 
 // TestCitedFilesAreInTheRepository: a user's clone must not need a file it
 // does not hold. Every *.md name in a tracked file is a tracked file, found
-// from the repository root or from the citing file's folder.
+// from the repository root or from the citing file's folder, or a file of a
+// module go.mod requires.
 func TestCitedFilesAreInTheRepository(t *testing.T) {
 	files := tracked(t)
+	mods := moduleDirs(t)
 	have := map[string]bool{}
 	for _, f := range files {
 		have[f] = true
@@ -50,7 +69,7 @@ func TestCitedFilesAreInTheRepository(t *testing.T) {
 		}
 		for _, name := range mdName.FindAllString(string(b), -1) {
 			name = strings.TrimPrefix(name, "./")
-			if sdkDocs.MatchString(name) || have[name] || have[filepath.Join(filepath.Dir(f), name)] {
+			if have[name] || have[filepath.Join(filepath.Dir(f), name)] || inModule(mods, name) {
 				continue
 			}
 			t.Errorf("%s cites %s, which is not in the repository", f, name)

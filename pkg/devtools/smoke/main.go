@@ -1,14 +1,16 @@
 // Command smoke is "make smoke URL=<trigger URL> TOKEN=<JWT>": what a
 // deployer runs right after "make deploy" to see the deployed function do
 // its job end to end. It presigns an upload, PUTs a small file through the
-// returned URL, checks the CORS preflights a browser on ORIGIN would send
+// returned URL, sends a two-part multipart upload (start, part URLs, parts,
+// complete), checks the CORS preflights a browser on ORIGIN would send
 // (to the broker and to the bucket), and checks that a key outside the
 // prefix is refused. It prints a pass/fail table with the request id of
 // every call (the broker's X-Request-Id, OSS's x-oss-request-id), the ids
 // to search for in "s logs" or OSS's logs, and exits 1 if a check failed.
 //
-// The upload leaves one small object, <PREFIX>ossbroker-smoke/<time>.txt:
-// the broker grants no delete, so remove it with the console or ossutil.
+// The uploads leave two small objects, <PREFIX>ossbroker-smoke/<time>.txt
+// and .bin (100 KiB): the broker grants no delete, so remove them with the
+// console or ossutil.
 package main
 
 import (
@@ -179,7 +181,11 @@ func checks(ctx context.Context, o options) []row {
 		}
 	}
 
-	// 3. CORS preflights, as a browser on ORIGIN sends them.
+	// 3. A two-part multipart upload: what every large upload needs, off
+	// when the deployment has no handle secret (501 multipart_unavailable).
+	add(multipartRow(do, brokerID, o.url, auth, o.prefix+"ossbroker-smoke/"+time.Now().UTC().Format("20060102T150405Z")+"-"+hex.EncodeToString(nonce)+".bin"))
+
+	// 4. CORS preflights, as a browser on ORIGIN sends them.
 	if o.origin == "" {
 		add(row{name: "CORS preflight, broker", result: skip, detail: "no ORIGIN given"})
 		add(row{name: "CORS preflight, bucket", result: skip, detail: "no ORIGIN given"})
@@ -202,7 +208,7 @@ func checks(ctx context.Context, o options) []row {
 		}
 	}
 
-	// 4. A key outside the prefix is refused with the documented error.
+	// 5. A key outside the prefix is refused with the documented error.
 	outside := "ossbroker-smoke-outside-" + hex.EncodeToString(nonce) + "/x.txt"
 	if strings.HasPrefix(outside, o.prefix) {
 		outside = "x" + outside
@@ -220,6 +226,78 @@ func checks(ctx context.Context, o options) []row {
 		add(row{name: "key outside prefix refused", result: pass, status: res.StatusCode, requestID: brokerID(res, body), detail: e.Error.Code})
 	}
 	return rows
+}
+
+// smokePartSize is OSS's smallest part; the smoke upload is one such part
+// and a few bytes more, so two parts.
+const smokePartSize = 100 << 10
+
+type doFunc func(method, url string, hdr map[string]string, body []byte) (*http.Response, []byte, error)
+
+// multipartRow starts a multipart upload of two parts, PUTs both through
+// their presigned URLs with exactly their headers, and completes it.
+func multipartRow(do doFunc, brokerID func(*http.Response, []byte) string, base string, auth map[string]string, key string) row {
+	const name = "multipart upload, 2 parts"
+	data := bytes.Repeat([]byte("ossbroker multipart smoke\n"), (smokePartSize+26)/26)[:smokePartSize+10]
+	call := func(path string, req, resp any) (row, bool) {
+		b, _ := json.Marshal(req)
+		res, body, err := do("POST", base+path, auth, b)
+		if err != nil {
+			return row{name: name, result: fail, detail: path + ": " + err.Error()}, false
+		}
+		if res.StatusCode/100 != 2 || json.Unmarshal(body, resp) != nil {
+			return row{name: name, result: fail, status: res.StatusCode, requestID: brokerID(res, body), detail: path + ": " + errorDetail(body)}, false
+		}
+		return row{name: name, result: pass, status: res.StatusCode, requestID: brokerID(res, body)}, true
+	}
+	var start struct {
+		Handle    string `json:"handle"`
+		PartCount int    `json:"partCount"`
+	}
+	if r, ok := call("/v1/multipart", map[string]any{"key": key, "contentType": "application/octet-stream",
+		"size": len(data), "partSize": smokePartSize}, &start); !ok {
+		return r
+	}
+	if start.PartCount != 2 {
+		return row{name: name, result: fail, detail: fmt.Sprintf("partCount %d, want 2", start.PartCount)}
+	}
+	var parts struct {
+		Parts []struct {
+			PartNumber int               `json:"partNumber"`
+			Method     string            `json:"method"`
+			URL        string            `json:"url"`
+			Headers    map[string]string `json:"headers"`
+		} `json:"parts"`
+	}
+	if r, ok := call("/v1/multipart/parts", map[string]any{"handle": start.Handle, "partNumbers": []int{1, 2}}, &parts); !ok {
+		return r
+	}
+	var done []map[string]any
+	for _, p := range parts.Parts {
+		lo := (p.PartNumber - 1) * smokePartSize
+		res, body, err := do(p.Method, p.URL, p.Headers, data[lo:min(lo+smokePartSize, len(data))])
+		if err != nil {
+			return row{name: name, result: fail, detail: fmt.Sprintf("part %d: %v", p.PartNumber, err)}
+		}
+		if res.StatusCode != http.StatusOK || res.Header.Get("ETag") == "" {
+			return row{name: name, result: fail, status: res.StatusCode, requestID: res.Header.Get("x-oss-request-id"),
+				detail: fmt.Sprintf("part %d: %s", p.PartNumber, ossDetail(body))}
+		}
+		done = append(done, map[string]any{"partNumber": p.PartNumber, "etag": res.Header.Get("ETag")})
+	}
+	var complete struct {
+		Key  string `json:"key"`
+		Size int    `json:"size"`
+	}
+	r, ok := call("/v1/multipart/complete", map[string]any{"handle": start.Handle, "parts": done}, &complete)
+	if !ok {
+		return r
+	}
+	if complete.Size != len(data) {
+		return row{name: name, result: fail, status: r.status, requestID: r.requestID, detail: fmt.Sprintf("stored %d bytes, sent %d", complete.Size, len(data))}
+	}
+	r.detail = fmt.Sprintf("%d bytes in 2 parts: %s", complete.Size, complete.Key)
+	return r
 }
 
 func preflightRow(name, origin string, res *http.Response, err error, id func() string) row {

@@ -106,7 +106,8 @@ func TestSmokeAgainstLocalMode(t *testing.T) {
 		t.Fatalf("exit %d, stderr %s", code, errOut.String())
 	}
 	table := out.String()
-	for _, check := range []string{"presign", "upload via presigned URL", "CORS preflight, broker", "CORS preflight, bucket", "key outside prefix refused"} {
+	for _, check := range []string{"presign", "upload via presigned URL", "multipart upload, 2 parts", "CORS preflight, broker",
+		"CORS preflight, bucket", "key outside prefix refused"} {
 		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(check) + `\s+pass\s+(\d{3})\s+(\S+)`)
 		m := re.FindStringSubmatch(table)
 		if m == nil {
@@ -117,7 +118,7 @@ func TestSmokeAgainstLocalMode(t *testing.T) {
 			t.Errorf("%s: no request id", check)
 		}
 	}
-	if !strings.Contains(table, "all 5 checks passed") {
+	if !strings.Contains(table, "all 6 checks passed") {
 		t.Errorf("summary missing")
 	}
 
@@ -127,7 +128,8 @@ func TestSmokeAgainstLocalMode(t *testing.T) {
 		want []string // regexps that must match the table
 	}{
 		{"bad token", []string{"-url", base, "-token", token + "x", "-origin", origin},
-			[]string{`(?m)^presign\s+FAIL\s+401\s+\S+\s+unauthorized`, `(?m)^upload via presigned URL\s+FAIL`, `(?m)^key outside prefix refused\s+FAIL\s+401`}},
+			[]string{`(?m)^presign\s+FAIL\s+401\s+\S+\s+unauthorized`, `(?m)^upload via presigned URL\s+FAIL`,
+				`(?m)^multipart upload, 2 parts\s+FAIL\s+401\s+\S+\s+/v1/multipart: unauthorized`, `(?m)^key outside prefix refused\s+FAIL\s+401`}},
 		{"origin not allowed", []string{"-url", base, "-token", token, "-origin", "https://evil.example"},
 			[]string{`(?m)^CORS preflight, broker\s+FAIL\s+403`, `(?m)^CORS preflight, bucket\s+FAIL\s+403`, `(?m)^presign\s+pass`}},
 		{"prefix the broker does not grant", []string{"-url", base, "-token", token, "-prefix", "elsewhere/"},
