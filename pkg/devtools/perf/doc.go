@@ -282,7 +282,9 @@
 // runtime's sysmon thread (15 % of the samples): each invocation's first system call wakes it
 // from its idle sleep, and it then polls every 20 µs until the process is idle again, longer when
 // the quota stretches the invocation. Within the handler: token check about 6 %, the access log
-// line about 4 % (kept: it is the one record of each request), the V4 signature about 2 %.
+// line about 4 %, the V4 signature about 2 %. The access log line is kept: it is the one record of
+// each request, and without it ("-env LOG_LEVEL=warn") the lowest presign process measured 291 µs
+// against 302 µs with it in the same session (medians 333 and 443 µs: within the noise).
 //
 // The wall time of anything heavier than a presign is its CPU time divided by the 0.15 vCPU share
 // (a 1 MiB direct upload: 7 ms of CPU, 55 ms of wall time), and p99 is the quota running out:
@@ -314,16 +316,18 @@
 // 0.1", GOMEMLIMIT 90 MiB):
 //
 //	request (128 MB, 0.1 vCPU)    function    CPU / invocation         p50      p99      peak       OOM
-//	presign                       broker      399 µs (386-400)         0.52 ms  85 ms    18.7 MiB   0
-//	5 MiB direct upload           broker      35.1 ms (34.7-42.6)      331 ms   1281 ms  66.6 MiB   0
-//	32 MiB binary, token (413)    broker      561 ms (505-583)         5.9 s    6.0 s    123.4 MiB  0
-//	32 MiB binary, no token (401) broker      594 ms (559-672)         5.7 s    6.5 s    123.4 MiB  0
+//	presign                       broker      349 µs (305-380)         0.46 ms  84 ms    18.8 MiB   0
+//	1 MiB direct upload           broker      7.5 ms (6.9-7.8)         82 ms    197 ms   23.6 MiB   0
+//	5 MiB direct upload           broker      35.3 ms (33.8-36.3)      327 ms   1215 ms  75.7 MiB   0
+//	32 MiB binary, token (413)    broker      527 ms (514-529)         5.4 s    5.5 s    123.4 MiB  0
+//	32 MiB binary, no token (401) broker      524 ms (511-532)         5.3 s    5.6 s    123.5 MiB  0
 //	32 MiB binary, either         minimal     -                        -        -        128 MiB    3 (killed)
 //
 // The broker survives the largest body at 128 MB, but at 96 % of the limit, with the garbage
-// collector running against its soft limit for ten times the CPU and 6 s of wall time; the peak
-// RSS that peakrss reads for it (133.6 MiB) is more than the cgroup charges because the kernel
-// reclaims the binary's file pages under the limit. s.yaml keeps 192 MB: 4 % spare is no margin
+// collector running against its soft limit for ten times the CPU and 5-6 s of wall time. (The
+// peak RSS that peakrss reads for it, 133.6 MiB without a limit, counts differently: RSS includes
+// the binary's mapped file pages, which the kernel may reclaim under a limit.) s.yaml keeps 192
+// MB: 4 % spare is no margin
 // for an event FC frames a little differently, and 192 MB costs 1.5x the GB-seconds of 128 MB
 // but is also allowed 0.15 vCPU instead of 0.1, which shortens every invocation that does work.
 //
