@@ -40,7 +40,10 @@ const chromiumPath = "/usr/bin/chromium"
 // a real PNG and HTML disguised as a PNG come back with their receipts
 // (upload callbacks), accepted and rejected, and the disguised one is gone; a
 // 72 MiB multipart upload cut short by a page reload resumes, sending only
-// the parts OSS does not hold yet (POST /v1/multipart/list).
+// the parts OSS does not hold yet (POST /v1/multipart/list); a 40 MiB
+// multipart upload survives a 2 s network cut (parts retried); a cancelled
+// one leaves no multipart upload in the bucket though its first abort
+// request failed; three files dropped on the page upload two at a time.
 // Then the OSS SDK, with the owner's key pair, checks that the bucket holds
 // exactly the uploaded files' bytes and nothing else.
 //
@@ -76,8 +79,10 @@ func TestBrowser(t *testing.T) {
 	rand.Read(resume)
 	extra := map[string][]byte{"random-64MiB.bin": huge, "form.txt": formText, "too-big.bin": tooBig, "resume-72MiB.bin": resume}
 	// A 40 MiB multipart upload through a network drop, one cancelled, and
-	// a file dropped on the page.
-	for name, size := range map[string]int{"offline-40MiB.bin": 40 << 20, "cancel-40MiB.bin": 40 << 20, "dropped.bin": 1 << 20} {
+	// three files dropped on the page at once.
+	dropped := []string{"dropped-1.bin", "dropped-2.bin", "dropped-3.bin"}
+	for name, size := range map[string]int{"offline-40MiB.bin": 40 << 20, "cancel-40MiB.bin": 40 << 20,
+		dropped[0]: 1 << 20, dropped[1]: 1 << 20, dropped[2]: 1 << 20} {
 		extra[name] = make([]byte, size)
 		rand.Read(extra[name])
 	}
@@ -104,7 +109,12 @@ func TestBrowser(t *testing.T) {
 	want["form.txt"], wantType["form.txt"] = extra["form.txt"], "text/plain"
 	want["resume-72MiB.bin"], wantType["resume-72MiB.bin"] = resume, "application/octet-stream"
 	want["offline-40MiB.bin"], wantType["offline-40MiB.bin"] = extra["offline-40MiB.bin"], "application/octet-stream"
-	want["dropped.bin"], wantType["dropped.bin"] = extra["dropped.bin"], "application/octet-stream"
+	var droppedPaths []string
+	for _, name := range dropped {
+		want[name], wantType[name] = extra[name], "application/octet-stream"
+		droppedPaths = append(droppedPaths, filepath.Join(dir, name))
+	}
+	droppedJSON, _ := json.Marshal(droppedPaths)
 
 	const ownerID, ownerSecret = "LTAI5tOwnerBrowserTest", "OwnerSecretForBrowserTest0"
 	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
@@ -130,7 +140,7 @@ func TestBrowser(t *testing.T) {
 		"FORM_BIG_FILE="+filepath.Join(dir, "too-big.bin"),
 		"GOOD_FILE="+filepath.Join(dir, "photo.png"), "DISGUISED_FILE="+filepath.Join(dir, "disguised.png"), "RESUME_FILE="+filepath.Join(dir, "resume-72MiB.bin"),
 		"OFFLINE_FILE="+filepath.Join(dir, "offline-40MiB.bin"), "CANCEL_FILE="+filepath.Join(dir, "cancel-40MiB.bin"),
-		"DROP_FILE="+filepath.Join(dir, "dropped.bin"))
+		"DROP_FILES="+string(droppedJSON))
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	t.Logf("node --test browser.test.mjs (%s):\n%s", time.Since(start).Round(time.Millisecond), out)

@@ -37,7 +37,7 @@ const disguisedFile = env('DISGUISED_FILE');
 const resumeFile = env('RESUME_FILE');
 const offlineFile = env('OFFLINE_FILE');
 const cancelFile = env('CANCEL_FILE');
-const dropFile = env('DROP_FILE');
+const dropFiles = JSON.parse(env('DROP_FILES'));
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const LONG = 120_000;
 
@@ -396,20 +396,38 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
     result.cancelled.push(folder + name);
   });
 
-  await t.test('files dropped on the page upload', async () => {
-    const name = basename(dropFile);
-    const dt = await page.evaluateHandle(({ b64, n }) => {
+  await t.test('three files dropped on the page upload, two at a time', async () => {
+    const names = dropFiles.map((f) => basename(f));
+    // Every row's state as it changes: at no point may more than two files
+    // be on the wire, and the third waits its turn.
+    await page.evaluate(() => {
+      window.activeMax = 0;
+      window.queuedSeen = [];
+      const busy = new Set(['presigning', 'uploading', 'retrying', 'completing']);
+      new MutationObserver(() => {
+        const rows = [...document.querySelectorAll('#uploads li')];
+        window.activeMax = Math.max(window.activeMax, rows.filter((r) => busy.has(r.dataset.state)).length);
+        for (const r of rows) if (r.dataset.state === 'queued' && !window.queuedSeen.includes(r.dataset.file)) window.queuedSeen.push(r.dataset.file);
+      }).observe(document.getElementById('uploads'), { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+    });
+    const dt = await page.evaluateHandle((files) => {
       const d = new DataTransfer();
-      d.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], n));
+      for (const { b64, n } of files) d.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], n));
       return d;
-    }, { b64: readFileSync(dropFile).toString('base64'), n: name });
+    }, dropFiles.map((f) => ({ b64: readFileSync(f).toString('base64'), n: basename(f) })));
     await page.dispatchEvent('#drop', 'dragenter', { dataTransfer: dt });
     await page.dispatchEvent('#drop', 'dragover', { dataTransfer: dt });
     await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
-    const r = await finished(name);
-    const status = await r.locator('.upload-status').textContent();
-    assert.equal(await r.getAttribute('data-state'), 'done', `${name}: ${status}`);
-    result.uploads[name] = await r.getAttribute('data-key');
+    for (const name of names) {
+      const r = await finished(name);
+      const status = await r.locator('.upload-status').textContent();
+      assert.equal(await r.getAttribute('data-state'), 'done', `${name}: ${status}`);
+      result.uploads[name] = await r.getAttribute('data-key');
+    }
+    const { activeMax, queuedSeen } = await page.evaluate(() => ({ activeMax: window.activeMax, queuedSeen: window.queuedSeen }));
+    t.diagnostic(`at most ${activeMax} files at a time; queued: ${queuedSeen}`);
+    assert.ok(activeMax <= 2, `${activeMax} files uploaded at once`);
+    assert.ok(queuedSeen.includes(names[2]), `the third file never waited: ${queuedSeen}`);
   });
 
   writeFileSync(resultFile, JSON.stringify(result, null, 2));
