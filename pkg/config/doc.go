@@ -56,7 +56,8 @@
 //   - MULTIPART_HANDLE_SECRET (default derived): at least 32 bytes; the secret the keys of
 //     multipart handles and of upload callback tickets are derived from (each under its own label).
 //     Unset: OSS_ACCESS_KEY_SECRET, else JWT_HS256_SECRET; with neither (STS credentials and a
-//     public-key JWT source), multipart is off and PUBLIC_BASE_URL is a startup error
+//     public-key JWT source), multipart is off (startup logs the WARN line "FEATURE DISABLED:
+//     multipart") and PUBLIC_BASE_URL is a startup error
 //   - MULTIPART_TTL (default 24h): how long a multipart handle works; 1m to 7 days
 //   - MAX_MULTIPART_BYTES (default 50000GiB): bound for a multipart object ("size", and the parts
 //     at complete); at most OSS's 10000 parts of 5 GiB

@@ -9,9 +9,11 @@
 //
 // Local mode ("make run", i.e. "go run ./pkg/devtools/localmode") also reads OSS_EMULATOR_ADDR
 // (127.0.0.1:9100), BROKER_ADDR (127.0.0.1:9000), DEV_DATA_DIR (.data/, git-ignored; objects
-// survive a restart), OSS_EMULATOR_POLICY (a RAM policy file for the RAM user; default: what
-// -print-ram-policy prints for the configuration, e.g. oss:PutObject, oss:ListParts,
-// oss:AbortMultipartUpload and oss:GetObject on acs:oss:*:*:<bucket>/<prefix>*), and
+// survive a restart, and so do the values local mode generated, kept in local-secrets.env there,
+// mode 0600, so the last run's tokens stay valid), OSS_EMULATOR_POLICY (a RAM policy file for
+// the RAM user; default: what -print-ram-policy prints for the configuration, e.g.
+// oss:PutObject, oss:ListParts, oss:AbortMultipartUpload and oss:GetObject on
+// acs:oss:*:*:<bucket>/<prefix>*), and
 // OSS_EMULATOR_OWNER_KEY_ID/_SECRET (the account owner, full access). Unset key pairs and the HS256
 // secret are generated, and the banner prints the values it generated (with a dev token signed with
 // the generated secret); a value taken from your environment is never printed, only named ("from
