@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"cmp"
 	"bytes"
 	"io"
 	"io/fs"
@@ -193,6 +194,17 @@ func TestCorpus(t *testing.T) {
 		t.Fatalf("only %d corpus files: the Go distribution or the mimetype module is missing", len(files))
 	}
 	for _, list := range corpusAllowlists {
+		t.Run(cmp.Or(list, "default"), func(t *testing.T) {
+			t.Parallel()
+			judgeCorpus(t, files, list)
+		})
+	}
+}
+
+// judgeCorpus judges every file of the corpus under the allowlist list and
+// logs the figures.
+func judgeCorpus(t *testing.T, files []corpusFile, list string) {
+	{
 		allowed, err := mediatype.ParseAllowlist(list)
 		if err != nil {
 			t.Fatal(err)
