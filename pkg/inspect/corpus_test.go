@@ -1,8 +1,8 @@
 package inspect
 
 import (
-	"cmp"
 	"bytes"
+	"cmp"
 	"io"
 	"io/fs"
 	"mime"
