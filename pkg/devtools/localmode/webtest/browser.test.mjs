@@ -384,6 +384,8 @@ test('the demo page uploads cross-origin to the OSS server', { timeout: 5 * 60_0
     await page.setInputFiles('#files', cancelFile);
     await page.click('#upload');
     await page.waitForFunction((n) => Number(document.querySelector(`#uploads li[data-file="${n}"]`)?.dataset.partsDone || 0) >= 1, name, { timeout: LONG });
+    // A part is stored; slow the rest to a crawl so Cancel comes before the end.
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 64 * 1024 });
     await row(name).locator('.upload-cancel').click();
     await page.waitForFunction((n) => document.querySelector(`#uploads li[data-file="${n}"]`).dataset.state === 'cancelled', name, { timeout: LONG });
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
