@@ -524,7 +524,7 @@ func TestNoDoubleVerdicts(t *testing.T) {
 					ObjectMeta: &events.ObjectMeta{MimeType: str("image/png")}}},
 		}}}
 		out, ferr := e.invoke(t, gone)
-		if ferr != nil || len(out) != 1 || out[0].Verdict != "rejected" || out[0].Reason != uploadevent.ReasonGone {
+		if ferr != nil || len(out) != 1 || out[0].Verdict != "rejected" || out[0].Reason != inspect.ReasonGone {
 			t.Fatalf("gone object: %+v %v", out, ferr)
 		}
 		if n := recv.next(t); n.Headers["webhook-id"] != notify.ID(bucket, key, "0123456789ABCDEF0123456789ABCDEF", "") {

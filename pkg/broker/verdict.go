@@ -8,11 +8,6 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/storage"
 )
 
-// ReasonGone is the reason of a version that a rejection removed before
-// this route could read it (REJECTED_UPLOADS=delete: the OSS-triggered
-// inspector got there first).
-const ReasonGone = "object_gone"
-
 // verdict inspects the version req names (req.ETag, when the route knows
 // it). When the OSS-triggered inspector judged it first and moved it out of
 // the prefix, the verdict is still the uploader's answer, never a 404:
@@ -35,7 +30,7 @@ func (b *Broker) verdict(ctx context.Context, req inspect.Request) (inspect.Rece
 		}
 	case inspect.Delete:
 		return inspect.Receipt{Bucket: req.Bucket, Key: req.Key, Size: req.Size, ETag: req.ETag,
-			Verdict: inspect.Rejected, Reason: ReasonGone, Action: inspect.ActionDeleted}, nil
+			Verdict: inspect.Rejected, Reason: inspect.ReasonGone, Action: inspect.ActionDeleted}, nil
 	}
 	return rec, err
 }

@@ -35,6 +35,11 @@ const (
 	ReasonTypeRefused  = "unsupported_media_type" // the declared or detected type is not in ALLOWED_CONTENT_TYPES
 	ReasonTooLarge     = "payload_too_large"      // over the size limit
 	ReasonSizeMismatch = "size_mismatch"          // not the pinned length
+	// ReasonGone: a rejection removed this version from the prefix
+	// before it could be judged here (deleted, or quarantined by a
+	// judgement the configuration now in force would not reach): it is
+	// not available, and never will be under this ETag.
+	ReasonGone = "object_gone"
 )
 
 // Action is what happens to a rejected object.
@@ -274,7 +279,8 @@ func (in *Inspector) ifCurrent(ctx context.Context, key, etag string, f func() e
 // Quarantined is the verdict on the version etag of key when key no longer
 // holds it but the quarantine does: the copy judged again under the
 // original name (Judge is a function of the bytes, the name and the
-// configuration, so the verdict is the one reached before). An error
+// configuration, so the verdict is the one reached before; a copy that
+// would now be accepted is still rejected, ReasonGone). An error
 // wrapping storage.ErrNotFound means the quarantine does not hold it.
 func (in *Inspector) Quarantined(ctx context.Context, req Request) (Receipt, error) {
 	st, err := in.cfg.Store.ReadStart(ctx, QuarantineKey(req.Key, req.ETag), ReadBytes, "")
@@ -283,9 +289,12 @@ func (in *Inspector) Quarantined(ctx context.Context, req Request) (Receipt, err
 	}
 	r := in.judge(req, st)
 	r.ETag = req.ETag
-	if r.Verdict == Rejected {
-		r.Action = ActionQuarantined
+	if r.Verdict != Rejected {
+		// Only a rejection quarantines: under a configuration loosened
+		// since, the copy is still out of the uploader's reach.
+		r.Verdict, r.Reason = Rejected, ReasonGone
 	}
+	r.Action = ActionQuarantined
 	return r, nil
 }
 

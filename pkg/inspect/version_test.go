@@ -176,3 +176,30 @@ func BenchmarkActWindow(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "window-ns/op")
 }
+
+// TestQuarantinedStaysRejected: a copy in the quarantine is reported
+// rejected whatever the configuration now in force would say of its bytes
+// (here the size limit was raised since), never "accepted" for an object
+// the uploader cannot reach.
+func TestQuarantinedStaysRejected(t *testing.T) {
+	ctx := context.Background()
+	e := newModeEnv(t, Quarantine)
+	strict, err := New(Config{Store: e.ram, MaxSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "exampledir/notes.txt"
+	e.put(t, key, "text/plain", []byte("more than four bytes\n"))
+	r, err := strict.Inspect(ctx, Request{Bucket: bucket, Key: key})
+	if err != nil || r.Verdict != Rejected || r.Reason != ReasonTooLarge || r.Action != ActionQuarantined {
+		t.Fatalf("receipt %+v, %v", r, err)
+	}
+	loose, err := New(Config{Store: e.ram, MaxSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := loose.Quarantined(ctx, Request{Bucket: bucket, Key: key, ETag: r.ETag})
+	if err != nil || again.Verdict != Rejected || again.Reason != ReasonGone || again.Action != ActionQuarantined {
+		t.Fatalf("judged again under a looser configuration: %+v, %v", again, err)
+	}
+}

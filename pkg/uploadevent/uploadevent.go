@@ -72,10 +72,6 @@ const WebhookMeta = "webhook-source"
 // function's timeout (s.yaml: 30 s).
 const NotifyTimeout = 10 * time.Second
 
-// ReasonGone is the reason of an object that was gone when its event was
-// handled.
-const ReasonGone = "object_gone"
-
 // Store is what the handler needs of [storage.Client] besides inspect's.
 type Store interface {
 	inspect.Store
@@ -191,7 +187,7 @@ func (h *Handler) one(ctx context.Context, rec *events.OssEventRecord) (Outcome,
 	case errors.Is(err, storage.ErrChanged):
 		return h.skip(ctx, key, "overwritten since the event (another ETag)"), nil
 	case errors.Is(err, storage.ErrNotFound) && h.cfg.Inspector.Action() == inspect.Delete:
-		r = inspect.Receipt{Bucket: bucket, Key: key, ETag: etag, Verdict: inspect.Rejected, Reason: ReasonGone, Action: inspect.ActionDeleted}
+		r = inspect.Receipt{Bucket: bucket, Key: key, ETag: etag, Verdict: inspect.Rejected, Reason: inspect.ReasonGone, Action: inspect.ActionDeleted}
 		if obj.Size != nil {
 			r.Size = int64(*obj.Size)
 		}
