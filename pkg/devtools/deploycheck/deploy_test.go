@@ -135,7 +135,7 @@ func (d *sDeploy) env(extra map[string]string) []string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		up := strings.ToUpper(name)
-		if drop[name] || strings.HasPrefix(up, "S_") || strings.HasPrefix(up, "FC_") || strings.HasPrefix(up, "ALIBABA_CLOUD") ||
+		if drop[name] || strings.HasPrefix(up, "S_") || strings.HasPrefix(up, "FC_") || strings.HasPrefix(up, "ALIBABA_CLOUD") || strings.HasPrefix(up, "INSPECTOR_") ||
 			strings.HasSuffix(up, "_PROXY") || up == "NODE_ENV" || strings.HasPrefix(name, "serverless_devs") {
 			continue
 		}
