@@ -121,8 +121,9 @@ func TestBrowser(t *testing.T) {
 	dev := startLocalMode(t,
 		"BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+t.TempDir(),
 		"OSS_EMULATOR_OWNER_KEY_ID="+ownerID, "OSS_EMULATOR_OWNER_KEY_SECRET="+ownerSecret,
-		// Upload callbacks on: the local OSS server calls the broker back.
-		"PUBLIC_BASE_URL=http://"+brokerAddr, "REJECTED_UPLOADS=")
+		// Local mode's defaults: upload callbacks on (the local OSS server
+		// calls the broker back), rejected uploads quarantined.
+		"PUBLIC_BASE_URL=", "REJECTED_UPLOADS=")
 
 	outDir, err := filepath.Abs(filepath.Join("webtest", "out"))
 	if err != nil {

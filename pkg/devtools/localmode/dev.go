@@ -74,6 +74,15 @@ func newDevEnv(getenv func(string) string, kept map[string]string) *devEnv {
 	e.vars["OSS_INTERNAL_ENDPOINT"] = get("OSS_ENDPOINT", "http://"+ossAddr)
 	get("DEV_DATA_DIR", ".data")
 	get("ALLOWED_ORIGINS", "http://"+brokerAddr)
+	// Upload callbacks are on unless PUBLIC_BASE_URL=off: the local OSS
+	// server calls the broker back, and every upload's own answer carries
+	// the verdict, as in the recommended deployment.
+	switch v := getenv("PUBLIC_BASE_URL"); {
+	case v == "off":
+		e.vars["PUBLIC_BASE_URL"] = ""
+	case v == "" && !strings.HasSuffix(brokerAddr, ":0"):
+		e.vars["PUBLIC_BASE_URL"] = "http://" + brokerAddr
+	}
 	gen("OSS_ACCESS_KEY_ID", 12, "LTAIdev")
 	gen("OSS_ACCESS_KEY_SECRET", 24, "")
 	gen("OSS_EMULATOR_OWNER_KEY_ID", 12, "LTAIowner")

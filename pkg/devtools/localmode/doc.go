@@ -27,6 +27,11 @@
 // -print-bucket-cors's for ALLOWED_ORIGINS plus the page's own origins (http://127.0.0.1:<port> and
 // http://localhost:<port>).
 //
+// Upload callbacks are on: unless set, PUBLIC_BASE_URL is http://<BROKER_ADDR>, so the local OSS
+// server calls the broker back and each upload's own answer is the broker's receipt with its
+// verdict (the demo page shows it). PUBLIC_BASE_URL=off turns them off; the demo page then says
+// "verdict pending", never "stored", since the inspector may still reject the upload.
+//
 // Local mode also runs the inspector function (package uploadevent, what functions/inspector runs
 // in the cloud) behind a local OSS trigger: after each PutObject, PostObject and
 // CompleteMultipartUpload under the prefix's literal part, the local OSS server sends the event in

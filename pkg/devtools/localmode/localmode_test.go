@@ -86,21 +86,22 @@ func freeAddr(t *testing.T) string {
 // TestLocalMode runs local mode as "make run" does, then follows its
 // banner: the printed curl line, then a PUT to the returned URL.
 func TestLocalMode(t *testing.T) {
+	// By default the local OSS server calls the broker back through the FC
+	// trigger, and the PUT's answer is the receipt; PUBLIC_BASE_URL=off
+	// turns upload callbacks off.
 	t.Run("in-process", func(t *testing.T) { localMode(t) })
 	t.Run("runtime-api", func(t *testing.T) { localMode(t, "-runtime-api") })
-	// With PUBLIC_BASE_URL the local OSS server calls the broker back
-	// through the FC trigger, and the PUT's answer is the receipt.
-	t.Run("callbacks", func(t *testing.T) { localMode(t, "callbacks") })
+	t.Run("no-callbacks", func(t *testing.T) { localMode(t, "no-callbacks") })
 }
 
 func localMode(t *testing.T, args ...string) {
 	data := t.TempDir()
 	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
-	callbacks := slices.Contains(args, "callbacks")
-	args = slices.DeleteFunc(args, func(a string) bool { return a == "callbacks" })
-	publicURL := ""
-	if callbacks {
-		publicURL = "http://" + brokerAddr
+	callbacks := !slices.Contains(args, "no-callbacks")
+	args = slices.DeleteFunc(args, func(a string) bool { return a == "no-callbacks" })
+	publicURL := "" // local mode's default: its own broker
+	if !callbacks {
+		publicURL = "off"
 	}
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), "BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+data,

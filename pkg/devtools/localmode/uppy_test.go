@@ -200,15 +200,16 @@ func TestUppy(t *testing.T) {
 
 // snippetModes are the documented modes every README snippet must work in,
 // one local mode each: as make run starts it (notifications on, to local
-// mode's own sink), upload callbacks on (PUBLIC_BASE_URL, so OSS answers
-// uploads with the broker's receipt), and MAX_UPLOAD_BYTES lowered (a URL
-// without a pinned length is refused).
+// mode's own sink; upload callbacks on, so OSS answers uploads with the
+// broker's receipt), upload callbacks off (PUBLIC_BASE_URL=off: no verdict
+// in the upload's answer), and MAX_UPLOAD_BYTES lowered (a URL without a
+// pinned length is refused).
 var snippetModes = []struct {
 	name string
 	env  func(brokerAddr string) []string
 }{
 	{"default", func(string) []string { return nil }},
-	{"receipts", func(addr string) []string { return []string{"PUBLIC_BASE_URL=http://" + addr} }},
+	{"no-receipts", func(string) []string { return []string{"PUBLIC_BASE_URL=off"} }},
 	{"max-upload-10MiB", func(string) []string { return []string{"MAX_UPLOAD_BYTES=10485760"} }},
 }
 
@@ -281,9 +282,9 @@ func TestReadmeSnippets(t *testing.T) {
 				if m == nil {
 					t.Fatalf("the Kotlin snippet printed %q", out)
 				}
-				wantVerdict := "null" // upload callbacks off: OSS answers without a receipt
-				if mode.name == "receipts" {
-					wantVerdict = "accepted"
+				wantVerdict := "accepted"
+				if mode.name == "no-receipts" {
+					wantVerdict = "null" // upload callbacks off: OSS answers without a receipt
 				}
 				if m[2] != wantVerdict {
 					t.Errorf("verdict %s, want %s", m[2], wantVerdict)

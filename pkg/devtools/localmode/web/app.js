@@ -142,10 +142,19 @@ function addRow(file) {
       cancel.hidden = over;
       retry.hidden = !(state === 'error' && row.resumable);
     },
+    // done is an accepted upload (its receipt said so).
     done(key, etag) {
       this.progress(100);
       li.dataset.key = key;
       this.state('done', `Stored as ${key}${etag ? ` (ETag ${etag})` : ''}`);
+    },
+    // pending is an upload whose answer carried no verdict: it is written,
+    // and the inspector may still reject it, so it is not called stored.
+    pending(key, etag, why) {
+      this.progress(100);
+      li.dataset.key = key;
+      li.dataset.verdict = 'pending';
+      this.state('done', `Uploaded as ${key}${etag ? ` (ETag ${etag})` : ''}, verdict pending: ${why}`);
     },
     fail(text) {
       li.dataset.error = text;
@@ -189,11 +198,11 @@ function addRow(file) {
 
 // finish shows what OSS answered a stored upload: with upload callbacks on
 // it is the broker's receipt (JSON); 203 CallbackFailed means stored, the
-// verdict pending; otherwise (callbacks off) the stored key and ETag.
+// verdict pending; otherwise (callbacks off, PUBLIC_BASE_URL=off) the key,
+// verdict pending.
 function finish(row, key, r) {
   if (r.status === 203) {
-    row.progress(100);
-    row.state('done', `Stored as ${key}, verdict pending (OSS could not call the broker back: ${ossError(r.text)})`);
+    row.pending(key, r.etag, `OSS could not call the broker back (${ossError(r.text)}); the inspector judges it after the upload.`);
     return;
   }
   let rc = null;
@@ -203,7 +212,7 @@ function finish(row, key, r) {
     rc = null;
   }
   if (rc && rc.verdict) row.receipt(rc);
-  else row.done(key, r.etag);
+  else row.pending(key, r.etag, 'upload callbacks are off (PUBLIC_BASE_URL); the inspector judges it after the upload.');
 }
 
 async function upload(file, key, token, overwrite, row) {
@@ -463,7 +472,7 @@ async function uploadMultipart(file, key, token, overwrite, row) {
     const obj = await call('the completion', '/v1/multipart/complete', { handle: mp.handle, parts });
     forget();
     if (obj.verdict) row.receipt(obj);
-    else row.done(obj.key, obj.etag);
+    else row.pending(obj.key, obj.etag, 'upload callbacks are off (PUBLIC_BASE_URL); the inspector judges it after the upload.');
   } catch (err) {
     if (err.network) {
       // Still offline after every retry: the handle is kept, and Retry (or
