@@ -26,17 +26,14 @@
 package uploadhandle
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/ossbroker/ossbroker/pkg/internal/sealed"
 	"github.com/ossbroker/ossbroker/pkg/mediatype"
 	"github.com/ossbroker/ossbroker/pkg/objectkey"
 )
@@ -116,29 +113,27 @@ type payload struct {
 // Sealer seals and opens handles with one key. It is safe for concurrent
 // use.
 type Sealer struct {
-	key []byte
+	s *sealed.Sealer
 }
 
 // DeriveKey turns a configured secret into the handle key:
 // HMAC-SHA256(secret, label). The secret must be at least [MinSecretBytes].
 func DeriveKey(secret []byte) ([]byte, error) {
-	if len(secret) < MinSecretBytes {
-		return nil, fmt.Errorf("uploadhandle: the secret is %d bytes; at least %d are required", len(secret), MinSecretBytes)
+	k, err := sealed.DeriveKey(secret, derivationLabel, MinSecretBytes)
+	if err != nil {
+		return nil, fmt.Errorf("uploadhandle: %w", err)
 	}
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(derivationLabel))
-	return m.Sum(nil), nil
+	return k, nil
 }
 
 // New returns a Sealer using key (from [DeriveKey], or any 32 random bytes).
 func New(key []byte) (*Sealer, error) {
-	if len(key) < 32 {
-		return nil, errors.New("uploadhandle: the key must be at least 32 bytes")
+	s, err := sealed.New(key, macContext)
+	if err != nil {
+		return nil, fmt.Errorf("uploadhandle: %w", err)
 	}
-	return &Sealer{key: bytes.Clone(key)}, nil
+	return &Sealer{s: s}, nil
 }
-
-var enc = base64.RawURLEncoding.Strict()
 
 // Seal returns the handle for c. Every string field but ContentType must be
 // non-empty valid UTF-8 within its bound, and Expires must be set.
@@ -154,16 +149,11 @@ func (s *Sealer) Seal(c Claims) (string, error) {
 			return "", errors.New("uploadhandle: fields must be valid UTF-8")
 		}
 	}
-	var buf bytes.Buffer
-	je := json.NewEncoder(&buf)
-	je.SetEscapeHTML(false)
-	if err := je.Encode(payload{V: Version, B: c.Bucket, K: c.Key, U: c.UploadID, S: subjectDigest(c.Subject), T: c.ContentType,
-		O: c.Overwrite, Z: c.Size, P: c.PartSize, E: c.Expires.Unix()}); err != nil {
+	h, err := s.s.Seal(payload{V: Version, B: c.Bucket, K: c.Key, U: c.UploadID, S: subjectDigest(c.Subject), T: c.ContentType,
+		O: c.Overwrite, Z: c.Size, P: c.PartSize, E: c.Expires.Unix()})
+	if err != nil {
 		return "", err
 	}
-	raw := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	body := enc.EncodeToString(raw)
-	h := body + "." + enc.EncodeToString(s.mac(body))
 	if len(h) > MaxLen {
 		// Unreachable within the bounds (TestMaxLenHolds).
 		return "", errors.New("uploadhandle: handle too long")
@@ -174,14 +164,7 @@ func (s *Sealer) Seal(c Claims) (string, error) {
 // subjectDigest is what the payload keeps of the subject.
 func subjectDigest(subject string) string {
 	d := sha256.Sum256([]byte(subject))
-	return enc.EncodeToString(d[:])
-}
-
-func (s *Sealer) mac(body string) []byte {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(macContext))
-	m.Write([]byte(body))
-	return m.Sum(nil)
+	return sealed.Encoding.EncodeToString(d[:])
 }
 
 // Open verifies h and returns its claims if it is still valid at now and
@@ -190,27 +173,9 @@ func (s *Sealer) Open(h, subject string, now time.Time) (Claims, error) {
 	if len(h) == 0 || len(h) > MaxLen {
 		return Claims{}, ErrInvalid
 	}
-	body, sig, ok := strings.Cut(h, ".")
-	if !ok || body == "" || strings.Contains(sig, ".") {
-		return Claims{}, ErrInvalid
-	}
-	got, err := enc.DecodeString(sig)
-	if err != nil || len(got) != sha256.Size {
-		return Claims{}, ErrInvalid
-	}
-	if !hmac.Equal(got, s.mac(body)) {
-		return Claims{}, ErrInvalid
-	}
-	// Authentic from here on: the payload was written by Seal with this
-	// key. It is still parsed strictly.
-	raw, err := enc.DecodeString(body)
-	if err != nil {
-		return Claims{}, ErrInvalid
-	}
+	// Open checks the MAC before it parses the payload, strictly.
 	var p payload
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if dec.Decode(&p) != nil || dec.More() {
+	if !s.s.Open(h, &p) {
 		return Claims{}, ErrInvalid
 	}
 	if p.V != Version || p.B == "" || p.K == "" || p.U == "" || p.S == "" || p.P <= 0 || p.Z < 0 {

@@ -22,17 +22,13 @@
 package uploadticket
 
 import (
-	"bytes"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ossbroker/ossbroker/pkg/internal/sealed"
 )
 
 // Version is the payload version this package writes and accepts.
@@ -85,35 +81,33 @@ type payload struct {
 }
 
 // Sealer seals and opens tickets with one key; safe for concurrent use.
-type Sealer struct{ key []byte }
+type Sealer struct{ s *sealed.Sealer }
 
 // DeriveKey turns a configured secret into the ticket key:
 // HMAC-SHA256(secret, label), a key no other use of the secret shares.
 func DeriveKey(secret []byte) ([]byte, error) {
-	if len(secret) < MinSecretBytes {
-		return nil, fmt.Errorf("uploadticket: the secret is %d bytes; at least %d are required", len(secret), MinSecretBytes)
+	k, err := sealed.DeriveKey(secret, derivationLabel, MinSecretBytes)
+	if err != nil {
+		return nil, fmt.Errorf("uploadticket: %w", err)
 	}
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(derivationLabel))
-	return m.Sum(nil), nil
+	return k, nil
 }
 
 // New returns a Sealer using key (from [DeriveKey], or 32 random bytes).
 func New(key []byte) (*Sealer, error) {
-	if len(key) < 32 {
-		return nil, errors.New("uploadticket: the key must be at least 32 bytes")
+	s, err := sealed.New(key, macContext)
+	if err != nil {
+		return nil, fmt.Errorf("uploadticket: %w", err)
 	}
-	return &Sealer{key: bytes.Clone(key)}, nil
+	return &Sealer{s: s}, nil
 }
-
-var enc = base64.RawURLEncoding.Strict()
 
 // NewUploadID returns a fresh upload id: 16 random bytes, base64url (22
 // characters, a safe metadata value and key segment).
 func NewUploadID() string {
 	var b [16]byte
 	rand.Read(b[:])
-	return enc.EncodeToString(b[:])
+	return sealed.Encoding.EncodeToString(b[:])
 }
 
 // Seal returns the ticket for c. Bucket, key, subject, upload id and expiry
@@ -127,26 +121,15 @@ func (s *Sealer) Seal(c Claims) (string, error) {
 			return "", errors.New("uploadticket: fields must be valid UTF-8")
 		}
 	}
-	var buf bytes.Buffer
-	je := json.NewEncoder(&buf)
-	je.SetEscapeHTML(false)
-	if err := je.Encode(payload{V: Version, B: c.Bucket, K: c.Key, S: c.Subject, T: c.ContentType, P: c.Pinned,
-		M: c.MaxSize, U: c.Upload, R: c.RequestID, E: c.Expires.Unix()}); err != nil {
+	t, err := s.s.Seal(payload{V: Version, B: c.Bucket, K: c.Key, S: c.Subject, T: c.ContentType, P: c.Pinned,
+		M: c.MaxSize, U: c.Upload, R: c.RequestID, E: c.Expires.Unix()})
+	if err != nil {
 		return "", err
 	}
-	body := enc.EncodeToString(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-	t := body + "." + enc.EncodeToString(s.mac(body))
 	if len(t) > MaxLen {
 		return "", errors.New("uploadticket: ticket too long")
 	}
 	return t, nil
-}
-
-func (s *Sealer) mac(body string) []byte {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(macContext))
-	m.Write([]byte(body))
-	return m.Sum(nil)
 }
 
 // Open verifies t and returns its claims if it is still valid at now. Any
@@ -155,22 +138,8 @@ func (s *Sealer) Open(t string, now time.Time) (Claims, error) {
 	if len(t) == 0 || len(t) > MaxLen {
 		return Claims{}, ErrInvalid
 	}
-	body, sig, ok := strings.Cut(t, ".")
-	if !ok || body == "" || strings.Contains(sig, ".") {
-		return Claims{}, ErrInvalid
-	}
-	got, err := enc.DecodeString(sig)
-	if err != nil || len(got) != sha256.Size || !hmac.Equal(got, s.mac(body)) {
-		return Claims{}, ErrInvalid
-	}
-	raw, err := enc.DecodeString(body)
-	if err != nil {
-		return Claims{}, ErrInvalid
-	}
 	var p payload
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if dec.Decode(&p) != nil || dec.More() {
+	if !s.s.Open(t, &p) {
 		return Claims{}, ErrInvalid
 	}
 	if p.V != Version || p.B == "" || p.K == "" || p.S == "" || p.U == "" || p.P < -1 || p.M <= 0 {
