@@ -9,9 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 
 	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu"
 	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/proctest"
 )
 
 const (
@@ -30,52 +29,6 @@ const (
 	testBucket  = "examplebucket"
 	waitTimeout = 30 * time.Second
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds functions/broker once per test run, as "make build" does.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ossbroker-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "main")
-		out, err := exec.Command("go", "build", "-trimpath", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build: %v", buildErr)
-	}
-	return binPath
-}
-
-// lockedBuffer collects a child's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func startOSSServer(t *testing.T) string {
 	t.Helper()
@@ -101,7 +54,7 @@ func startOSSServer(t *testing.T) string {
 // runs it: the real SDK invoke loop polls FC_RUNTIME_API.
 type function struct {
 	rt     *fcemu.RuntimeAPI
-	stdout *lockedBuffer
+	stdout *proctest.Output
 }
 
 func startFunction(t *testing.T, env ...string) *function {
@@ -112,10 +65,10 @@ func startFunction(t *testing.T, env ...string) *function {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close() })
-	cmd := exec.Command(binary(t))
+	cmd := exec.Command(proctest.Build(t, "."))
 	cmd.Env = append(os.Environ(), "FC_RUNTIME_API="+addr.String())
 	cmd.Env = append(cmd.Env, env...)
-	out := &lockedBuffer{}
+	out := &proctest.Output{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -258,7 +211,7 @@ func TestCompiledFunctionUnderFCRuntime(t *testing.T) {
 }
 
 func TestStartupFailsOnBadConfig(t *testing.T) {
-	cmd := exec.Command(binary(t))
+	cmd := exec.Command(proctest.Build(t, "."))
 	cmd.Env = append(os.Environ(), "FC_RUNTIME_API=127.0.0.1:1", "JWT_HS256_SECRET=short")
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
@@ -276,7 +229,7 @@ func TestStartupFailsOnBadConfig(t *testing.T) {
 func TestStartupFailsWithoutCredentials(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t))
+	cmd := exec.CommandContext(ctx, proctest.Build(t, "."))
 	cmd.Env = append(os.Environ(), "FC_RUNTIME_API=127.0.0.1:1", "JWT_HS256_SECRET="+testSecret,
 		"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "ALIBABA_CLOUD_ACCESS_KEY_ID=",
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=", "ALIBABA_CLOUD_SECURITY_TOKEN=")

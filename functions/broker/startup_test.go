@@ -10,10 +10,11 @@ import (
 	"encoding/pem"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ossbroker/ossbroker/pkg/devtools/proctest"
 )
 
 // TestStartupWarnsWithoutIssuerAudience: the compiled function, started as
@@ -79,14 +80,11 @@ func TestStartupWarnsWithoutIssuerAudience(t *testing.T) {
 func TestStartupErrorRedactsEndpoint(t *testing.T) {
 	const endpoint = "https://LTAIsecretid:SecretKeyValue0123@oss-cn-hangzhou.aliyuncs.com/?security-token=StsTokenValue"
 	// Local mode (a separate command) reads the same configuration.
-	localMode := filepath.Join(t.TempDir(), "localmode")
-	if out, err := exec.Command("go", "build", "-o", localMode, "../../pkg/devtools/localmode").CombinedOutput(); err != nil {
-		t.Fatalf("build local mode: %v: %s", err, out)
-	}
+	localMode := proctest.Build(t, "../../pkg/devtools/localmode")
 	for _, c := range []struct {
 		bin  string
 		args []string
-	}{{binary(t), nil}, {binary(t), []string{"-print-ram-policy"}}, {localMode, []string{"-oss-only"}}} {
+	}{{proctest.Build(t, "."), nil}, {proctest.Build(t, "."), []string{"-print-ram-policy"}}, {localMode, []string{"-oss-only"}}} {
 		args := c.args
 		cmd := exec.Command(c.bin, args...)
 		cmd.Env = append(os.Environ(), "FC_RUNTIME_API=127.0.0.1:1", "JWT_HS256_SECRET="+testSecret, "OSS_ENDPOINT="+endpoint, "OSS_BUCKET=uploads-prod",

@@ -16,6 +16,7 @@ import (
 	"github.com/ossbroker/ossbroker/pkg/devtools/docsamples"
 	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu"
 	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/proctest"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
@@ -56,13 +57,13 @@ func TestDocumentedOSSEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	cmd := exec.Command(binary(t))
+	cmd := exec.Command(proctest.Build(t, "."))
 	cmd.Env = append(os.Environ(), "FC_RUNTIME_API="+rtAddr.String(),
 		"OSS_ENDPOINT=http://"+ossAddr.String(), "OSS_BUCKET="+docBucket, "OSS_REGION="+region,
 		"OSS_ACCESS_KEY_ID="+inspID, "OSS_ACCESS_KEY_SECRET="+inspSecret,
 		"NOTIFICATION_URL="+recv.srv.URL+"/hooks/uploads", "NOTIFICATION_SECRET="+notificationSecret,
 		"UPLOAD_PREFIX="+docPrefix)
-	out := &lockedBuffer{}
+	out := &proctest.Output{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

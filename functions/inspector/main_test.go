@@ -26,6 +26,7 @@ import (
 
 	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu"
 	"github.com/ossbroker/ossbroker/pkg/devtools/ossemu"
+	"github.com/ossbroker/ossbroker/pkg/devtools/proctest"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 	"github.com/ossbroker/ossbroker/pkg/ossconfig"
@@ -46,51 +47,6 @@ const (
 
 // notificationSecret is a Standard Webhooks secret (32 bytes).
 var notificationSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds functions/inspector once per test run, as a deployment
-// does.
-func binary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ossbroker-inspector-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "main")
-		out, err := exec.Command("go", "build", "-trimpath", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build: %v", buildErr)
-	}
-	return binPath
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // delivery is one POST the receiver got.
 type delivery struct {
@@ -166,13 +122,13 @@ type env struct {
 	async  *fcemu.Async
 	dones  chan done
 	events chan []byte // every event the trigger emitted
-	stdout *lockedBuffer
+	stdout *proctest.Output
 	recv   *receiver
 }
 
 func start(t testing.TB, recv *receiver, extraEnv ...string) *env {
 	t.Helper()
-	e := &env{dones: make(chan done, 64), events: make(chan []byte, 64), stdout: &lockedBuffer{}, recv: recv}
+	e := &env{dones: make(chan done, 64), events: make(chan []byte, 64), stdout: &proctest.Output{}, recv: recv}
 	e.rt = fcemu.NewRuntimeAPI()
 	rtAddr, err := e.rt.Listen("127.0.0.1:0")
 	if err != nil {
@@ -224,7 +180,7 @@ func start(t testing.TB, recv *receiver, extraEnv ...string) *env {
 		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(ownerID, ownerSecret)).
 		WithRegion(region).WithEndpoint(endpoint).WithUsePathStyle(true))
 
-	cmd := exec.Command(binary(t))
+	cmd := exec.Command(proctest.Build(t, "."))
 	cmd.Env = append(os.Environ(), "FC_RUNTIME_API="+rtAddr.String(),
 		"OSS_ENDPOINT="+endpoint, "OSS_BUCKET="+bucket, "OSS_REGION="+region,
 		"OSS_ACCESS_KEY_ID="+inspID, "OSS_ACCESS_KEY_SECRET="+inspSecret,
@@ -677,7 +633,7 @@ func BenchmarkUploadToNotification(b *testing.B) {
 func TestStartupFailsWithoutCredentials(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t))
+	cmd := exec.CommandContext(ctx, proctest.Build(t, "."))
 	cmd.Env = append(os.Environ(), "FC_RUNTIME_API=127.0.0.1:1",
 		"OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "ALIBABA_CLOUD_ACCESS_KEY_ID=",
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=", "ALIBABA_CLOUD_SECURITY_TOKEN=")

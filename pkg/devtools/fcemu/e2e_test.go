@@ -25,6 +25,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/ossbroker/ossbroker/pkg/devtools/fcemu/internal/echo"
+	"github.com/ossbroker/ossbroker/pkg/devtools/proctest"
 	"github.com/ossbroker/ossbroker/pkg/fchttp"
 )
 
@@ -66,24 +67,6 @@ func newEnv(t *testing.T) (*env, string) {
 	return e, addr.String()
 }
 
-// lockedBuffer collects a child's output (written by exec's copy goroutines).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startBinary builds testdata/echofn and runs it under the real SDK loop.
 func startBinary(t *testing.T) *env {
 	t.Helper()
@@ -97,7 +80,7 @@ func startBinary(t *testing.T) *env {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	e, addr := newEnv(t)
-	out := &lockedBuffer{}
+	out := &proctest.Output{}
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "FC_RUNTIME_API="+addr)
 	cmd.Stdout, cmd.Stderr = out, out

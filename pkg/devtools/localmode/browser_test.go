@@ -23,6 +23,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
+	"github.com/ossbroker/ossbroker/pkg/devtools/proctest"
 	"github.com/ossbroker/ossbroker/pkg/inspect"
 	"github.com/ossbroker/ossbroker/pkg/notify"
 )
@@ -271,7 +272,7 @@ var localModeClean = []string{
 	"JWT_ISSUER=", "JWT_AUDIENCE=", "FC_RUNTIME_API=",
 }
 
-func startLocalMode(t *testing.T, env ...string) *lockedBuffer {
+func startLocalMode(t *testing.T, env ...string) *proctest.Output {
 	t.Helper()
 	logs, _ := runLocalMode(t, env...)
 	return logs
@@ -279,15 +280,15 @@ func startLocalMode(t *testing.T, env ...string) *lockedBuffer {
 
 // runLocalMode is startLocalMode that also returns a stop: SIGTERM, then
 // the wait for local mode to exit, as a developer's Ctrl-C does.
-func runLocalMode(t *testing.T, env ...string) (*lockedBuffer, func()) {
+func runLocalMode(t *testing.T, env ...string) (*proctest.Output, func()) {
 	t.Helper()
-	cmd := exec.Command(binary(t))
+	cmd := exec.Command(proctest.Build(t, "."))
 	cmd.Env = append(append(os.Environ(), localModeClean...), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &proctest.Output{}
 	cmd.Stdout = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

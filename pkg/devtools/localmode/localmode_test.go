@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,9 +14,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ossbroker/ossbroker/pkg/devtools/proctest"
 )
 
 const (
@@ -26,52 +26,6 @@ const (
 	testBucket  = "examplebucket"
 	waitTimeout = 30 * time.Second
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds local mode once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ossbroker-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "main")
-		out, err := exec.Command("go", "build", "-trimpath", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build: %v", buildErr)
-	}
-	return binPath
-}
-
-// lockedBuffer collects a child's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -103,14 +57,14 @@ func localMode(t *testing.T, args ...string) {
 	if !callbacks {
 		publicURL = "off"
 	}
-	cmd := exec.Command(binary(t), args...)
+	cmd := exec.Command(proctest.Build(t, "."), args...)
 	cmd.Env = append(os.Environ(), "BROKER_ADDR="+brokerAddr, "OSS_EMULATOR_ADDR="+ossAddr, "DEV_DATA_DIR="+data,
 		"JWT_HS256_SECRET=", "OSS_ACCESS_KEY_ID=", "OSS_ACCESS_KEY_SECRET=", "FC_RUNTIME_API=", "PUBLIC_BASE_URL="+publicURL)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout := &lockedBuffer{}
+	stdout := &proctest.Output{}
 	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

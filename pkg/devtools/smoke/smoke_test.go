@@ -7,11 +7,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ossbroker/ossbroker/pkg/devtools/proctest"
 )
 
 // localStack starts the real local mode ("make run": the broker behind
@@ -20,10 +21,7 @@ import (
 // the dev token and the allowed origin, read from its banner.
 func localStack(t *testing.T) (base, token, origin string) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "broker")
-	if out, err := exec.Command("go", "build", "-o", bin, "../localmode").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := proctest.Build(t, "../localmode")
 	brokerAddr, ossAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin)
 	env := []string{"BROKER_ADDR=" + brokerAddr, "OSS_EMULATOR_ADDR=" + ossAddr, "DEV_DATA_DIR=" + t.TempDir()}
