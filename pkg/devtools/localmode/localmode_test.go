@@ -72,15 +72,7 @@ func localMode(t *testing.T, args ...string) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 
 	// Read the banner up to the presign curl line.
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines := proctest.Lines(stderr)
 	var curl string
 	deadline := time.After(waitTimeout)
 	for curl == "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"net"
@@ -42,15 +41,7 @@ func localStack(t *testing.T) (base, token, origin string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines := proctest.Lines(stderr)
 	baseRE := regexp.MustCompile(`broker \(FC3 HTTP trigger\)\s+(\S+)`)
 	deadline := time.After(60 * time.Second)
 	wantToken := false
